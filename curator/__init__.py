@@ -1,0 +1,25 @@
+"""reasoning-curator: composable, cached pipelines for reasoning training data."""
+
+from curator.io import InputError, read_problems, read_table, write_table
+from curator.outputs import SplitOutput, TableOutput
+from curator.params import load_pipeline
+from curator.pipeline import Pipeline
+from curator.sources import SAMPLE_PROBLEMS, InputParams, ReadProblems
+from curator.stage import (
+    Filter,
+    Map,
+    SampleFilter,
+    SampleMap,
+    Stage,
+    StageOutput,
+    filter_stage,
+    map_stage,
+)
+from curator.table import make_id
+
+__all__ = [
+    "Filter", "InputError", "InputParams", "Map", "Pipeline", "ReadProblems", "SAMPLE_PROBLEMS", "SampleFilter", "SampleMap",
+    "SplitOutput", "Stage", "StageOutput", "TableOutput", "filter_stage", "load_pipeline", "make_id", "map_stage",
+    "read_problems", "read_table", "write_table",
+]
+__version__ = "0.1.0"

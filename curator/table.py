@@ -1,0 +1,104 @@
+"""The table model: one row per problem, fixed column names, so stages compose without glue.
+
+Every stage reads and writes a polars DataFrame with these columns. ``samples`` holds one
+struct per generation; stages add fields to those structs (``extracted``, ``correct``,
+``lang_ratio`` ...) and derived row columns (``pass_rate``, ``bin`` ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+import polars as pl
+
+#: Columns every problem row has after loading. ``meta`` is a JSON object serialised as text,
+#: so rows from sources with different extra fields still share one schema.
+PROBLEM_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String(),
+    "problem": pl.String(),
+    "answer": pl.String(),
+    "source": pl.String(),
+    "domain": pl.String(),
+    "language": pl.String(),
+    "meta": pl.String(),
+}
+
+REQUIRED_INPUT_COLUMNS: tuple[str, ...] = ("problem",)
+
+#: Fields of one generation (ARCHITECTURE.md). Later stages may add more fields.
+SAMPLE_FIELDS: dict[str, pl.DataType] = {
+    "text": pl.String(),
+    "reasoning": pl.String(),
+    "final": pl.String(),
+    "extracted": pl.String(),
+    "correct": pl.Boolean(),
+    "finish_reason": pl.String(),
+    "status": pl.String(),  # ok | truncated | failed
+    "error": pl.String(),
+    "prompt_tokens": pl.Int64(),
+    "completion_tokens": pl.Int64(),
+    "model": pl.String(),
+    "seed": pl.Int64(),
+}
+SAMPLE_STRUCT = pl.Struct(SAMPLE_FIELDS)
+SAMPLES_DTYPE = pl.List(SAMPLE_STRUCT)
+
+_WS = re.compile(r"\s+")
+
+
+def normalize_problem_text(text: str) -> str:
+    """Canonical form used for ids: NFKC, collapsed whitespace, stripped.
+
+    Deliberately light: two problems that differ in more than spacing get different ids; the
+    heavier normalisation for dedup lives in ``filters.dedup``.
+    """
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def make_id(source: str | None, problem: str) -> str:
+    """Stable row id: the same source and problem give the same id on every run and machine.
+
+    >>> make_id("gsm8k", "What is  2+2?") == make_id("gsm8k", "What is 2+2? ")
+    True
+    >>> len(make_id("gsm8k", "What is 2+2?"))
+    16
+    """
+    key = f"{source or ''}\x1f{normalize_problem_text(problem)}".encode()
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def id_expr() -> pl.Expr:
+    """The ``id`` column computed from ``source`` and ``problem`` (same result as ``make_id``)."""
+    return pl.struct("source", "problem").map_elements(
+        lambda r: make_id(r["source"], r["problem"] or ""), return_dtype=pl.String
+    )
+
+
+def empty_samples(n: int) -> pl.Series:
+    """A ``samples`` column of ``n`` empty lists with the canonical dtype."""
+    return pl.Series("samples", [[] for _ in range(n)], dtype=SAMPLES_DTYPE)
+
+
+def conform(df: pl.DataFrame) -> pl.DataFrame:
+    """Give a freshly loaded table the fixed columns, types and order (extra columns kept after)."""
+    missing = [c for c in REQUIRED_INPUT_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"table is missing required column(s) {missing}")
+    exprs = []
+    for name, dtype in PROBLEM_SCHEMA.items():
+        if name == "id":
+            continue
+        if name in df.columns:
+            exprs.append(pl.col(name).cast(dtype, strict=False))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+    df = df.with_columns(exprs)
+    if "id" not in df.columns or df["id"].null_count() > 0:
+        ids = [make_id(s, p or "") for s, p in zip(df["source"], df["problem"], strict=True)]
+        df = df.with_columns(pl.Series("id", ids, dtype=pl.String))
+    if "samples" not in df.columns:
+        df = df.with_columns(empty_samples(df.height))
+    first = list(PROBLEM_SCHEMA) + ["samples"]
+    return df.select(first + [c for c in df.columns if c not in first])

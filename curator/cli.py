@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -30,13 +30,13 @@ def _fail(message: str, code: int = 1) -> None:
 @app.command()
 def build(
     pipeline: Annotated[Path, PIPELINE_ARG],
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Override a parameter: key=value (repeatable).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output directory [default: out/<pipeline>].")] = None,
-    work_dir: Annotated[Optional[Path], typer.Option(help="Cache directory [default: <out>/.work].")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Override a parameter: key=value (repeatable).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: out/<pipeline>].")] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Cache directory [default: <out>/.work].")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and missing columns; run nothing.")] = False,
-    from_stage: Annotated[Optional[str], typer.Option("--from", help="Rerun from this stage even if cached.")] = None,
+    from_stage: Annotated[str | None, typer.Option("--from", help="Rerun from this stage even if cached.")] = None,
     executor: Annotated[str, typer.Option(help="local (default), ray or slurm.")] = "local",
-    on_bad_rows: Annotated[Optional[str], typer.Option(help="error (default) or quarantine: set bad input rows aside with their reason.")] = None,
+    on_bad_rows: Annotated[str | None, typer.Option(help="error (default) or quarantine: set bad input rows aside with their reason.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for every random choice in the run.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or funnel output.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", help="Show the full traceback on errors.")] = False,

@@ -123,8 +123,7 @@ def _iter_csv(path: Path, col: _Collector, delimiter: str) -> Iterator[tuple[int
 
 
 def _iter_table(df: pl.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
-    for i, row in enumerate(df.iter_rows(named=True), start=1):
-        yield i, row
+    yield from enumerate(df.iter_rows(named=True), start=1)
 
 
 def _load_hf(spec: str, split: str | None) -> pl.DataFrame:

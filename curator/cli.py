@@ -23,7 +23,9 @@ PIPELINE_ARG = typer.Argument(..., help="A pipeline file, e.g. pipelines/cold_st
 
 
 def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)
 
 

@@ -1,0 +1,73 @@
+"""The command line as people use it: help, params, dry-run plans."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+PIPELINE = '''
+"""A test pipeline whose second stage needs a column nothing provides."""
+from dataclasses import dataclass
+from typing import ClassVar
+import polars as pl
+from curator import InputParams, Map, Pipeline
+
+
+@dataclass
+class NeedsPassRate(Map):
+    needs: ClassVar[tuple[str, ...]] = ("pass_rate",)
+
+    def transform(self, df):
+        return df
+
+
+@dataclass
+class Params(InputParams):
+    k: int = 4  # samples per problem
+    broken: bool = True
+
+
+def build(p):
+    return Pipeline("p", p.reader(), [NeedsPassRate()] if p.broken else [])
+'''
+
+
+def curator(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "curator.cli", *args], capture_output=True, text=True)
+
+
+def test_help_lists_the_commands() -> None:
+    proc = curator("--help")
+    assert proc.returncode == 0
+    assert "build" in proc.stdout and "params" in proc.stdout
+
+
+def test_dry_run_names_the_missing_column_and_runs_nothing(tmp_path: Path) -> None:
+    pipe = tmp_path / "p.py"
+    pipe.write_text(PIPELINE)
+    out = tmp_path / "out"
+    proc = curator("build", str(pipe), "--dry-run", "--out", str(out))
+    assert proc.returncode == 2
+    assert "stage 'needs_pass_rate' needs column 'pass_rate'" in " ".join(proc.stderr.split())
+    assert not out.exists()
+    ok = curator("build", str(pipe), "--dry-run", "--param", "broken=false")
+    assert ok.returncode == 0 and "plan ok" in ok.stderr
+
+
+def test_unknown_param_lists_the_valid_ones(tmp_path: Path) -> None:
+    pipe = tmp_path / "p.py"
+    pipe.write_text(PIPELINE)
+    proc = curator("build", str(pipe), "--param", "kk=3")
+    assert proc.returncode == 1
+    assert "unknown --param 'kk'" in proc.stderr and "k, limit" in proc.stderr
+    bad_type = curator("build", str(pipe), "--param", "k=many")
+    assert "expected int" in bad_type.stderr
+
+
+def test_params_command_shows_types_and_defaults(tmp_path: Path) -> None:
+    pipe = tmp_path / "p.py"
+    pipe.write_text(PIPELINE)
+    proc = curator("params", str(pipe))
+    assert proc.returncode == 0
+    assert "k" in proc.stdout and "int" in proc.stdout and "4" in proc.stdout

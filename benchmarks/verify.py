@@ -1,0 +1,156 @@
+"""Verification: speed and accuracy of curator's grader against a plain math-verify loop.
+
+Speed: N (gold, response) pairs, k responses per gold as in a real verify stage (long-CoT
+responses with the answer boxed at the end, right and wrong ones, in many notations).
+Baseline: one process calling ``math_verify.parse`` on gold and response, then ``verify``.
+Ours: ``curator.verify.VerifyPool`` (worker processes, cached gold parses, exact checks
+first) running ``curator.answers.grade``.
+
+Accuracy: ``grade`` vs plain math-verify on the project's hand-written case table, and
+``is_equivalent`` vs math-verify on math-verify's own test pairs (``--peer-cases FILE``).
+
+    python benchmarks/verify.py --n 20000 --workers 2 --peer-cases PATH/math_verify_cases.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import time
+from fractions import Fraction
+from pathlib import Path
+
+from math_verify import parse, verify
+
+from curator.answers import grade, is_equivalent
+from curator.verify import VerifyPool, grade_item
+
+CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "answer_cases.jsonl"
+FILLER = ("Let me think about this step by step. First we set up the equation and simplify both sides. "
+          "Checking the arithmetic again, each step holds, so we can conclude. ")
+
+
+def _gold_and_forms(rng: random.Random) -> tuple[str, list[str], list[str]]:
+    """A gold answer, renderings equal to it, and renderings of wrong answers."""
+    kind = rng.choices(["int", "frac", "dec", "expr", "tuple", "interval", "text", "big"],
+                       weights=[40, 15, 10, 10, 8, 7, 5, 5])[0]
+    if kind == "int":
+        n = rng.randint(-999, 9999)
+        return str(n), [str(n), f"{n}.0", f"x = {n}"], [str(n + rng.choice([-1, 1, 10])), str(-n - 1)]
+    if kind == "big":
+        n = rng.randint(10_000, 10_000_000)
+        return str(n), [f"{n:,}", str(n), f"{n}\\text{{ dollars}}"], [f"{n + 1:,}", str(n // 10)]
+    if kind == "frac":
+        x = Fraction(rng.randint(1, 99), rng.randint(2, 99)) or Fraction(1, 2)
+        forms = [f"\\frac{{{x.numerator}}}{{{x.denominator}}}", f"{x.numerator}/{x.denominator}",
+                 f"\\dfrac{{{2 * x.numerator}}}{{{2 * x.denominator}}}"]
+        return forms[0], forms, [f"\\frac{{{x.numerator + 1}}}{{{x.denominator}}}", f"{float(x) + 0.01:.4f}"]
+    if kind == "dec":
+        x = Fraction(rng.randint(1, 999), 8)
+        return f"{float(x)}", [f"{float(x)}", f"\\frac{{{x.numerator}}}{{{x.denominator}}}"], [f"{float(x) + 0.5}"]
+    if kind == "expr":
+        a, b = rng.randint(2, 9), rng.randint(2, 30)
+        gold = f"{a}\\sqrt{{{b}}}"
+        return gold, [gold, f"\\sqrt{{{a * a * b}}}", f"{a} \\sqrt {{{b}}}"], [f"{a + 1}\\sqrt{{{b}}}", f"\\sqrt{{{b}}}"]
+    if kind == "tuple":
+        a, b = rng.randint(-9, 9), rng.randint(-9, 9)
+        return f"({a}, {b})", [f"({a},{b})", f"\\left({a}, {b}\\right)"], [f"({b + 10}, {a})", f"({a}, {b + 1})"]
+    if kind == "interval":
+        a, b = sorted(rng.sample(range(-20, 20), 2))
+        return f"({a}, {b}]", [f"({a},{b}]", f"{a} < x \\le {b}"], [f"[{a},{b}]", f"({a},{b})"]
+    word = rng.choice(["Monday", "yes", "no", "even", "Paris"])
+    return f"\\text{{{word}}}", [word, f"\\text{{{word}}}"], [rng.choice(["Tuesday", "odd", "Lyon"])]
+
+
+def make_pairs(n: int, k: int, seed: int = 0) -> list[tuple[str, str, bool]]:
+    """(gold, response, truth) with ``k`` responses per gold."""
+    rng = random.Random(seed)
+    out: list[tuple[str, str, bool]] = []
+    while len(out) < n:
+        gold, right, wrong = _gold_and_forms(rng)
+        for _ in range(k):
+            ok = rng.random() < 0.5
+            ans = rng.choice(right if ok else wrong)
+            body = FILLER * rng.randint(1, 6)
+            out.append((gold, f"<think>{body}</think>{body[:120]}Therefore the answer is $\\boxed{{{ans}}}$.", ok))
+    return out[:n]
+
+
+def plain_math_verify(gold: str, response: str) -> bool:
+    return bool(verify(parse(gold), parse(response)))
+
+
+def speed(pairs: list[tuple[str, str, bool]], workers: int) -> dict[str, float]:
+    t0 = time.perf_counter()
+    base = [plain_math_verify(g, r) for g, r, _ in pairs]
+    t_base = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with VerifyPool(workers=workers) as pool:
+        outs = pool.map(grade_item, [(r, g, "math", None) for g, r, _ in pairs])
+    t_ours = time.perf_counter() - t0
+    ours = [o.value[1] if o.error is None else None for o in outs]
+    truth = [t for _, _, t in pairs]
+    return {"n": len(pairs), "base_s": t_base, "ours_s": t_ours,
+            "base_acc": sum(b == t for b, t in zip(base, truth, strict=True)) / len(pairs),
+            "ours_acc": sum(o == t for o, t in zip(ours, truth, strict=True)) / len(pairs),
+            "timeouts": sum(o.error is not None for o in outs)}
+
+
+def case_table() -> dict[str, float]:
+    rows = [json.loads(x) for x in CASES.read_text(encoding="utf-8").splitlines() if x.strip()]
+    gradable = [r for r in rows if r["expected"] is not None]
+    ours = sum(grade(r["response"], r["gold"], r["kind"], options=r["options"]) is r["expected"] for r in gradable)
+    base = sum(plain_math_verify(r["gold"], r["response"]) is r["expected"] for r in gradable)
+    ungradable = [r for r in rows if r["expected"] is None]
+    ours_none = sum(grade(r["response"], r["gold"] or "", r["kind"]) is None for r in ungradable)
+    return {"n": len(gradable), "ours": ours, "base": base, "n_none": len(ungradable), "ours_none": ours_none}
+
+
+def peer_suite(path: Path) -> dict[str, int]:
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    ours = sum(is_equivalent(r["gold"], r["pred"]) is r["expected"] for r in rows)
+    base = sum(plain_math_verify(r["gold"], r["pred"]) is r["expected"] for r in rows)
+    return {"n": len(rows), "ours": ours, "base": base}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=20000)
+    ap.add_argument("--k", type=int, default=4, help="responses per gold")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--peer-cases", type=Path, default=None, help="math_verify_cases.json (peer suite)")
+    args = ap.parse_args()
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+
+    s = speed(make_pairs(args.n, args.k), args.workers)
+    print(f"\n## speed: {s['n']:,} (gold, response) pairs, {args.k} per gold, {args.workers} workers")
+    print("| grader | seconds | pairs/s | accuracy vs construction |")
+    print("|---|---|---|---|")
+    print(f"| plain loop: math_verify parse + verify | {s['base_s']:.1f} | {s['n'] / s['base_s']:,.0f} | "
+          f"{s['base_acc']:.4f} |")
+    print(f"| curator.verify pool + answers.grade | {s['ours_s']:.1f} | {s['n'] / s['ours_s']:,.0f} | "
+          f"{s['ours_acc']:.4f} |")
+    print(f"speed-up: {s['base_s'] / s['ours_s']:.2f}x; time-outs: {s['timeouts']}")
+
+    c = case_table()
+    print(f"\n## hand-written case table ({c['n']} gradable cases + {c['n_none']} ungradable golds)")
+    print("| grader | correct | accuracy |")
+    print("|---|---|---|")
+    print(f"| plain math-verify (parse gold, parse response, verify) | {c['base']} | {c['base'] / c['n']:.3f} |")
+    print(f"| curator.answers.grade | {c['ours']} | {c['ours'] / c['n']:.3f} |")
+    print(f"ungradable golds returned as None by grade: {c['ours_none']}/{c['n_none']} "
+          "(math-verify has no such outcome)")
+
+    if args.peer_cases:
+        p = peer_suite(args.peer_cases)
+        print(f"\n## math-verify's own test pairs ({p['n']})")
+        print("| grader | agrees with the expected label | accuracy |")
+        print("|---|---|---|")
+        print(f"| math-verify parse + verify | {p['base']} | {p['base'] / p['n']:.3f} |")
+        print(f"| curator.answers.is_equivalent | {p['ours']} | {p['ours'] / p['n']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""curator.verify: grading in worker processes, a per-item wall-clock limit, isolation."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+
+import polars as pl
+import pytest
+
+from curator.table import SAMPLES_DTYPE, conform
+from curator.verify import TIMEOUT, Verify, VerifyPool, grade_item, row_kind
+
+#: sympy builds this tower exactly; math-verify's comparison never comes back on its own
+PATHOLOGICAL = r"The answer is \boxed{10^{10^{10^{10}}}}"
+
+
+def crash_worker(code: int) -> None:
+    """Dies the way a segfaulting C extension would: no exception, no cleanup."""
+    os._exit(code)
+
+
+def worker_pid() -> int:
+    return os.getpid()
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with VerifyPool(workers=2, timeout_s=1.5) as p:
+        yield p
+
+
+def _items(n: int) -> list[tuple]:
+    return [(f"so \\boxed{{{i}}}", str(i), "math", None) for i in range(n)]
+
+
+def test_pathological_latex_costs_one_timeout_and_the_batch_is_graded(pool):
+    items = _items(120)
+    items[30] = (PATHOLOGICAL, "1", "math", None)
+    items[31] = (PATHOLOGICAL, "2", "math", None)
+    before = pool.timeouts
+    t0 = time.monotonic()
+    out = pool.map(grade_item, items)
+    elapsed = time.monotonic() - t0
+    assert [o.error for o in out[30:32]] == [TIMEOUT, TIMEOUT]
+    assert pool.timeouts - before == 2
+    others = [o for i, o in enumerate(out) if i not in (30, 31)]
+    assert all(o.error is None and o.value == (str(i), True) for i, o in
+               zip([i for i in range(120) if i not in (30, 31)], others, strict=True))
+    assert elapsed < 2 * 1.5 + 10  # two time-outs, run back to back on one worker at worst
+
+
+def test_the_pool_keeps_working_after_killing_workers(pool):
+    out = pool.map(grade_item, _items(40))
+    assert all(o.value[1] is True for o in out)
+
+
+def test_a_crashing_worker_is_an_error_for_its_item_only(pool):
+    out = pool.map(crash_worker, [(3,)])
+    assert out[0].error is not None and "worker died" in out[0].error
+    assert [o.value[1] for o in pool.map(grade_item, _items(5))] == [True] * 5
+
+
+def test_grading_runs_in_other_processes_and_works_from_a_thread(pool):
+    pids = {o.value for o in pool.map(worker_pid, [()] * 200)}
+    assert os.getpid() not in pids
+    result: dict[str, object] = {}
+
+    def in_thread() -> None:  # math-verify's signal.alarm would raise here; the pool doesn't care
+        result["out"] = pool.map(grade_item, [(r"\boxed{\frac{1}{2}}", "0.5", "math", None)])
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    t.join(60)
+    assert result["out"][0].value == (r"\frac{1}{2}", True)
+
+
+def test_exceptions_inside_items_are_recorded(pool):
+    out = pool.map(grade_item, [(r"\boxed{1}", "1", "no-such-kind", None)])
+    assert out[0].value is None and "ValueError" in out[0].error
+
+
+def test_inline_mode_grades_in_process():
+    with VerifyPool(workers=0) as p:
+        assert p.map(grade_item, _items(3))[2].value == ("2", True)
+
+
+def test_row_kind_reads_meta():
+    assert row_kind(json.dumps({"options": {"A": "1"}}), "math") == ("choice", {"A": "1"})
+    assert row_kind(json.dumps({"answer_kind": "text"}), "math") == ("text", None)
+    assert row_kind(None, "math") == ("math", None)
+    assert row_kind("not json", "math") == ("math", None)
+
+
+def _table(golds, samples, metas=None):
+    df = conform(pl.DataFrame({"problem": [f"p{i}" for i in range(len(golds))], "answer": golds,
+                               "meta": metas or [None] * len(golds)}))
+    blank = dict.fromkeys(SAMPLES_DTYPE.inner.to_schema())
+    full = [[{**blank, "status": "ok", **s} for s in row] for row in samples]
+    return df.with_columns(pl.Series("samples", full, dtype=SAMPLES_DTYPE))
+
+
+def test_verify_stage_fills_samples_and_row_columns():
+    df = _table(["4", "C", None, r"\frac12", "9"], [
+        [{"text": r"\boxed{4}"}, {"text": r"\boxed{5}"}, {"text": None, "status": "failed"}, {"text": "4"}],
+        [{"text": "the answer is (C)"}, {"text": r"\boxed{29}"}],
+        [{"text": r"\boxed{1}"}],
+        [{"text": "<think>x</think>", "final": r"\boxed{0.5}"}, {"text": r"\boxed{50\%}"}, {"text": r"\boxed{1/3}"}],
+        [{"text": PATHOLOGICAL}, {"text": r"\boxed{9}"}],
+    ], [None, json.dumps({"options": {"A": "21", "C": "29"}}), None, None, None])
+    stage = Verify(ks=(1, 2), timeout_s=1.5)
+    out = stage.apply(df)
+    kept = out.kept
+    assert kept.height == df.height
+    assert kept["n_samples"].to_list() == [3, 2, 1, 3, 2]
+    assert kept["n_correct"].to_list() == [1, 2, None, 2, 1]
+    assert kept["pass_rate"].to_list()[:2] == [pytest.approx(1 / 3), 1.0]
+    assert kept["pass_at_2"].to_list()[0] == pytest.approx(2 / 3)
+    assert kept["maj_answer"].to_list()[3] == "0.5" and kept["maj_frac"][3] == pytest.approx(2 / 3)
+    assert kept["maj_correct"].to_list() == [True, True, None, True, True]  # the timed-out sample has no vote
+    first = kept["samples"][0].to_list()
+    assert [s["extracted"] for s in first] == ["4", "5", None, None]
+    assert [s["correct"] for s in first] == [True, False, None, False]
+    last = kept["samples"][4].to_list()
+    assert last[0]["verify_error"] == TIMEOUT and last[0]["correct"] is None
+    assert out.info["verify_timeouts"] == 1 and out.info["ungradable_rows"] == 1
+    assert "pass_at_2" in stage.adds_
+
+
+def test_verify_stage_in_a_pipeline(tmp_path):
+    from curator import Pipeline
+
+    df = _table(["4", "5"], [[{"text": r"\boxed{4}"}], [{"text": r"\boxed{4}"}, {"text": r"\boxed{5}"}]])
+    out = Pipeline("v", df, [Verify(ks=(1,))]).run(tmp_path / "out", quiet=True)
+    assert out["pass_rate"].to_list() == [1.0, 0.5]
+    funnel = json.loads((tmp_path / "out" / "funnel.json").read_text())
+    assert "verify_timeouts" in json.dumps(funnel)

@@ -98,6 +98,81 @@ def _normalise_output(result: StageOutput | pl.DataFrame, stage_name: str) -> St
     return result
 
 
+def apply_batches(stage: Stage, df: pl.DataFrame, entry: Any, ctx: RunContext,
+                  on_batch: Callable[[], Any] | None = None) -> list[StageOutput]:
+    """Run a stage over ``df`` batch by batch, each batch's output cached in ``entry`` as it finishes.
+
+    A finished batch of an interrupted run is read back, not redone. Row stages see batches of
+    ``stage.batch_size``; global stages see ``df`` whole. Used by the local runner and, per shard,
+    by the scale-out executors (``curator.executors``).
+    """
+    if stage.scope == "global" or df.height <= stage.batch_size:
+        batches = [df]
+    else:
+        batches = [df.slice(o, stage.batch_size) for o in range(0, df.height, stage.batch_size)]
+    outs: list[StageOutput] = []
+    stage.setup(ctx)
+    try:
+        for b, batch in enumerate(batches):
+            out = entry.part(b)  # a finished batch of an interrupted run is not redone
+            if out is None:
+                try:
+                    out = _normalise_output(stage.apply(batch), stage.name)
+                except Exception as err:
+                    where = f"batch {b + 1} of {len(batches)}" if len(batches) > 1 else "its input"
+                    raise StageError(f"stage {stage.name!r} failed on {where}: "
+                                     f"{type(err).__name__}: {err}") from err
+                entry.write_part(b, out)
+            outs.append(out)
+            if on_batch is not None:
+                on_batch()
+    finally:
+        stage.teardown()
+    return outs
+
+
+def gather_outputs(stage: Stage, fp: str, outs: list[StageOutput], rows_in: int,
+                   samples_in: int) -> tuple[pl.DataFrame, StageStats]:
+    """Concatenate batch outputs and count them into the stage's funnel entry."""
+    kept = [o.kept for o in outs]
+    rejects = [o.rejects for o in outs if o.rejects is not None and o.rejects.height]
+    srejects = [o.sample_rejects for o in outs if o.sample_rejects is not None and o.sample_rejects.height]
+    result = pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0]
+    rej = pl.concat(rejects, how="diagonal_relaxed") if rejects else None
+    srej = pl.concat(srejects, how="diagonal_relaxed") if srejects else None
+    stats = stage_stats(stage, fp, rows_in=rows_in, rows_out=result.height, dropped=_reason_counts(rej),
+                        samples_in=samples_in, samples_out=_samples_count(result),
+                        samples_dropped=_reason_counts(srej),
+                        samples_with_rows=_samples_count(rej) if rej is not None else 0,
+                        infos=[o.info for o in outs])
+    return result, stats
+
+
+def stage_stats(stage: Stage, fp: str, *, rows_in: int, rows_out: int, dropped: dict[str, int],
+                samples_in: int, samples_out: int, samples_dropped: dict[str, int], samples_with_rows: int,
+                infos: list[dict[str, Any]]) -> StageStats:
+    """A stage's funnel entry from its counts (the same arithmetic for one batch or many shards)."""
+    stats = StageStats(stage.name, stage.scope, fp, rows_in=rows_in, rows_out=rows_out, dropped=dict(dropped),
+                       samples_in=samples_in, samples_out=samples_out, samples_dropped=dict(samples_dropped),
+                       info=_sum_info(infos))
+    if samples_with_rows:
+        stats.samples_dropped = merge_counts(stats.samples_dropped, {"row dropped": samples_with_rows})
+    if stage.produces_samples:
+        stats.samples_added = samples_out + sum(stats.samples_dropped.values()) - samples_in
+    return stats
+
+
+def write_card(out_dir: Path) -> Any:
+    """Default finisher: the data card and its plots next to the data (``curator.card``)."""
+    from curator.card import write_card as render  # matplotlib / jinja2 load only when a build ends
+
+    return render(out_dir)
+
+
+#: run at the end of every build; pass ``finishers=(*DEFAULT_FINISHERS, mine)`` to add one, ``()`` for none
+DEFAULT_FINISHERS: tuple[Callable[[Path], Any], ...] = (write_card,)
+
+
 @dataclass
 class Pipeline:
     """Stages composed in order. ``run()`` returns the final table (a polars DataFrame)."""
@@ -108,7 +183,7 @@ class Pipeline:
     outputs: Sequence[Output] = field(default_factory=lambda: [TableOutput()])
     description: str = ""
     params: Any = None  # the pipeline file's Params, recorded in run.json and the card
-    finishers: Sequence[Callable[[Path], Any]] = ()
+    finishers: Sequence[Callable[[Path], Any]] = DEFAULT_FINISHERS
 
     def _source_columns(self) -> set[str]:
         if isinstance(self.source, pl.DataFrame):
@@ -183,22 +258,33 @@ class Runner:
 
     # -- the run -------------------------------------------------------------------------
     def run(self) -> pl.DataFrame:
-        plan = self.p.plan()
-        if plan.missing:
-            lines = "; ".join(f"stage {s!r} needs column {c!r}" for s, c in plan.missing)
-            raise ValueError(f"pipeline {self.p.name!r} cannot run: {lines}, which no earlier stage provides. "
-                             "Add the stage that provides it or run `curator build --dry-run` to see the plan.")
+        self._check_plan()
         started = time.time()
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        rejects_dir = self.out_dir / "rejects"
-        if rejects_dir.exists():
-            for old in rejects_dir.glob("*.parquet"):
-                old.unlink()
+        self._prepare_out_dir()
         df, fp = self._load()
         fingerprints = {"load": fp}
         for i, stage in enumerate(self.p.stages, start=1):
             df, fp = self._run_stage(i, stage, df, fp)
             fingerprints[stage.name] = fp
+        self._finish(df, fingerprints, started)
+        return df
+
+    def _check_plan(self) -> None:
+        plan = self.p.plan()
+        if plan.missing:
+            lines = "; ".join(f"stage {s!r} needs column {c!r}" for s, c in plan.missing)
+            raise ValueError(f"pipeline {self.p.name!r} cannot run: {lines}, which no earlier stage provides. "
+                             "Add the stage that provides it or run `curator build --dry-run` to see the plan.")
+
+    def _prepare_out_dir(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        rejects_dir = self.out_dir / "rejects"
+        if rejects_dir.exists():
+            for old in rejects_dir.glob("*.parquet"):
+                old.unlink()
+
+    def _finish(self, df: pl.DataFrame, fingerprints: dict[str, str], started: float) -> None:
+        """Outputs, funnel.json, run.json and finishers (shared with the scale-out executors)."""
         files = self._write_outputs(df)
         write_funnel(self.stats, self.out_dir / "funnel.json")
         self._write_run_record(fingerprints, files, started)
@@ -207,7 +293,6 @@ class Runner:
         if not self.quiet:
             self.console.print(render_funnel(self.stats))
             self.console.print(f"[green]wrote[/] {self.out_dir} ({df.height:,} rows)")
-        return df
 
     def _forced(self, name: str) -> bool:
         if self.from_stage == name:
@@ -274,48 +359,12 @@ class Runner:
         return out, fp
 
     def _execute(self, stage: Stage, df: pl.DataFrame, entry: Any, fp: str) -> tuple[pl.DataFrame, StageStats]:
-        if stage.scope == "global" or df.height <= stage.batch_size:
-            batches = [df]
-        else:
-            batches = [df.slice(o, stage.batch_size) for o in range(0, df.height, stage.batch_size)]
-        stage.setup(self.ctx)
-        kept, rejects, srejects, infos = [], [], [], []
-        try:
-            progress = self._progress(stage.name, len(batches))
-            with progress:
-                task = progress.add_task(stage.name, total=len(batches))
-                for b, batch in enumerate(batches):
-                    out = entry.part(b)  # a finished batch of an interrupted run is not redone
-                    if out is None:
-                        try:
-                            out = _normalise_output(stage.apply(batch), stage.name)
-                        except Exception as err:
-                            where = f"batch {b + 1} of {len(batches)}" if len(batches) > 1 else "its input"
-                            raise StageError(f"stage {stage.name!r} failed on {where}: "
-                                             f"{type(err).__name__}: {err}") from err
-                        entry.write_part(b, out)
-                    kept.append(out.kept)
-                    if out.rejects is not None and out.rejects.height:
-                        rejects.append(out.rejects)
-                    if out.sample_rejects is not None and out.sample_rejects.height:
-                        srejects.append(out.sample_rejects)
-                    infos.append(out.info)
-                    progress.advance(task)
-        finally:
-            stage.teardown()
-        result = pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0]
-        rej = pl.concat(rejects, how="diagonal_relaxed") if rejects else None
-        srej = pl.concat(srejects, how="diagonal_relaxed") if srejects else None
-        s_in, s_out = _samples_count(df), _samples_count(result)
-        s_dropped = _reason_counts(srej)
-        s_with_rows = _samples_count(rej) if rej is not None else 0
-        stats = StageStats(stage.name, stage.scope, fp, rows_in=df.height, rows_out=result.height,
-                           dropped=_reason_counts(rej), samples_in=s_in, samples_out=s_out,
-                           samples_dropped=s_dropped, info=_sum_info(infos))
-        if s_with_rows:
-            stats.samples_dropped = merge_counts(stats.samples_dropped, {"row dropped": s_with_rows})
-        if stage.produces_samples:
-            stats.samples_added = s_out + sum(stats.samples_dropped.values()) - s_in
+        n = 1 if stage.scope == "global" or df.height <= stage.batch_size else -(-df.height // stage.batch_size)
+        progress = self._progress(stage.name, n)
+        with progress:
+            task = progress.add_task(stage.name, total=n)
+            outs = apply_batches(stage, df, entry, self.ctx, on_batch=lambda: progress.advance(task))
+        result, stats = gather_outputs(stage, fp, outs, rows_in=df.height, samples_in=_samples_count(df))
         return result, stats
 
     def _progress(self, name: str, total: int) -> Any:

@@ -56,8 +56,18 @@ class CacheEntry:
             json.loads(info_path.read_text()) if info_path.exists() else {},
         )
 
+    def shard(self, name: str) -> CacheEntry:
+        """The sub-entry one shard of a scale-out run writes its batches to (``curator.executors``)."""
+        return CacheEntry(self.root / "shards" / name)
+
+    def files(self, kind: str = "kept") -> list[Path]:
+        """Part files in row order: this entry's own batches, else its shards' batches in shard order."""
+        if any(self.root.glob("part-*.kept.parquet")):
+            return sorted(self.root.glob(f"part-*.{kind}.parquet"))
+        return sorted(self.root.glob(f"shards/*/part-*.{kind}.parquet"))
+
     def _concat(self, kind: str) -> pl.DataFrame | None:
-        files = sorted(self.root.glob(f"part-*.{kind}.parquet"))
+        files = self.files(kind)
         if not files:
             return None
         frames = [pl.read_parquet(f) for f in files]

@@ -1,0 +1,226 @@
+"""The scale-out runner: the local runner's load, cache, funnel and outputs; datatrove for the rows.
+
+The pipeline is cut into units: stages already cached, runs of consecutive row stages
+(segments, run as datatrove tasks over shards) and global stages (barriers). Fingerprints,
+cache entries, the funnel, rejects, outputs and run.json are the local runner's, so a Ray or
+Slurm build writes what ``curator build`` writes locally, and either can resume the other's cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from curator.executors.config import ExecutorConfig, ProcessesExecutor, RayExecutor, SlurmExecutor
+from curator.executors.shards import (
+    Segment,
+    Slot,
+    WorkerContext,
+    commit_segment,
+    prepare_segment,
+    run_global,
+    shard_done,
+)
+from curator.funnel import StageStats
+from curator.pipeline import Pipeline, Runner, StageError
+from curator.stage import StageOutput
+from curator.stage_cache import CacheEntry
+
+
+@dataclass
+class Unit:
+    """A piece of the run: ``cached`` stages, a row ``segment`` or one ``global`` stage."""
+
+    kind: str
+    slots: list[Slot]
+    upstream: Path
+    segment: Segment | None = None
+
+
+@dataclass
+class RunPlan:
+    """Everything the final step needs (it may run in another process, e.g. the last Slurm job)."""
+
+    pipeline: Pipeline
+    units: list[Unit]
+    load_stats: StageStats
+    fingerprints: dict[str, str]
+    final_root: Path
+    wctx: WorkerContext
+    command: str | None
+    started: float
+    logs: dict[str, Path] = field(default_factory=dict)
+
+
+def run_global_unit(segments: list[Segment], slot: Slot, upstream: Path, wctx: WorkerContext) -> StageStats:
+    """Commit the row segments before a global stage, then run it (in the driver or a one-task job)."""
+    for seg in segments:
+        commit_segment(seg)
+    return run_global(slot, CacheEntry(upstream).stats(), upstream, wctx)
+
+
+def finish(plan: RunPlan, runner: Runner | None = None) -> pl.DataFrame:
+    """Funnel in stage order, rejects, outputs, funnel.json, run.json: exactly the local runner's."""
+    runner = runner or Runner(plan.pipeline, plan.wctx.out_dir, plan.wctx.work_dir, None, plan.wctx.seed,
+                              None, True, plan.command)
+    runner.stats = [plan.load_stats]
+    for unit in plan.units:
+        if unit.kind == "segment":
+            assert unit.segment is not None
+            all_stats = commit_segment(unit.segment)
+        else:
+            all_stats = [slot.entry.stats() for slot in unit.slots]
+        for slot, stats in zip(unit.slots, all_stats, strict=True):
+            if unit.kind == "cached":
+                stats.cached, stats.seconds = True, 0.0
+            runner.stats.append(stats)
+            runner._export_rejects(slot.index, slot.stage.name, slot.entry)
+    df = CacheEntry(plan.final_root).kept()
+    runner._finish(df, plan.fingerprints, plan.started)
+    return df
+
+
+class ShardedRunner(Runner):
+    """A run whose row stages go to a datatrove executor (processes, Ray or Slurm)."""
+
+    def __init__(self, pipeline: Pipeline, config: ExecutorConfig, out_dir: str | Path | None,
+                 work_dir: str | Path | None, from_stage: str | None, seed: int, console: Any, quiet: bool,
+                 command: str | None) -> None:
+        super().__init__(pipeline, out_dir, work_dir, from_stage, seed, console, quiet, command)
+        self.config = config
+        self.work_dir = self.work_dir.resolve()
+        self.out_dir = self.out_dir.resolve()
+        self.wctx = WorkerContext(self.work_dir, self.out_dir, seed)
+
+    # -- planning ----------------------------------------------------------------------------
+    def _load_to_cache(self) -> tuple[Path, str]:
+        """Load as the local runner does; a DataFrame source is written to the cache for the shards."""
+        df, fp = self._load()
+        entry = self.cache.entry("load", fp)
+        if not entry.complete:
+            entry.reset()
+            entry.write_part(0, StageOutput(df))
+            entry.finish(self.stats[-1])
+        return entry.root, fp
+
+    def _plan(self, load_root: Path, load_fp: str) -> RunPlan:
+        from curator.fingerprint import stage_fingerprint
+
+        units: list[Unit] = []
+        fingerprints = {"load": load_fp}
+        upstream, up_fp = load_root, load_fp
+        pending: list[Slot] = []
+        pending_up = upstream
+
+        def flush() -> None:
+            if pending:
+                key = hashlib.sha256(json.dumps([s.fp for s in pending] + [self.config.tasks]).encode()).hexdigest()
+                seg = Segment(list(pending), pending_up, self.config.tasks,
+                              f"{pending[0].index:02d}-{pending[0].stage.name}-{key[:12]}")
+                units.append(Unit("segment", list(pending), pending_up, seg))
+                pending.clear()
+
+        for i, stage in enumerate(self.p.stages, start=1):
+            fp = stage_fingerprint(stage, up_fp)
+            entry = self.cache.entry(stage.name, fp)
+            cached = entry.complete and not self._forced(stage.name)
+            if not cached and self.forcing:
+                entry.reset()
+            slot = Slot(i, stage, fp, entry.root, cached)
+            if cached or stage.scope == "global":
+                flush()
+                units.append(Unit("cached" if cached else "global", [slot], upstream))
+            else:
+                if not pending:
+                    pending_up = upstream
+                pending.append(slot)
+            upstream, up_fp = entry.root, fp
+            fingerprints[stage.name] = fp
+        flush()
+        return RunPlan(self.p, units, self.stats[0], fingerprints, upstream, self.wctx, self.command, time.time())
+
+    def _segment_logs(self, seg: Segment) -> Path:
+        """datatrove's logging dir of a segment (completion markers, per-task logs); stale markers removed."""
+        logs = self.work_dir / "executors" / seg.key
+        prepare_segment(seg)
+        completions = logs / "completions"
+        if completions.exists():
+            for marker in completions.iterdir():
+                if not marker.name.isdigit() or not shard_done(seg, int(marker.name)):
+                    marker.unlink()  # its outputs were reset (--from) or removed: run it again
+        return logs
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self) -> pl.DataFrame | None:
+        self._check_plan()
+        started = time.time()
+        self._prepare_out_dir()
+        load_root, load_fp = self._load_to_cache()
+        plan = self._plan(load_root, load_fp)
+        plan.started = started
+        if isinstance(self.config, SlurmExecutor):
+            from curator.executors.slurm import submit
+
+            submit(self, plan)
+            return None
+        done: list[Segment] = []
+        for unit in plan.units:
+            if unit.kind == "segment":
+                assert unit.segment is not None
+                self._run_segment(unit.segment)
+                commit_segment(unit.segment)
+                done.append(unit.segment)
+            elif unit.kind == "global":
+                if not self.quiet:
+                    self.console.print(f"[bold]{unit.slots[0].stage.name}[/] (global) on the driver")
+                run_global_unit(done, unit.slots[0], unit.upstream, self.wctx)
+        return finish(plan, self)
+
+    def _run_segment(self, seg: Segment) -> None:
+        from curator.executors.steps import SegmentStep, dumps
+
+        logs = self._segment_logs(seg)
+        names = ", ".join(s.stage.name for s in seg.slots)
+        if not self.quiet:
+            self.console.print(f"[bold]{names}[/] on {self.config.name}: {seg.tasks} shards (logs: {logs})")
+        step = SegmentStep(dumps((seg, self.wctx)), f"curator: {names}")
+        executor = self._executor([step], seg.tasks, logs)
+        executor.run()
+        missing = executor.get_incomplete_ranks()
+        if missing:
+            raise StageError(f"{len(missing)} of {seg.tasks} shards of [{names}] did not finish (ranks {missing[:10]}); "
+                             f"see {logs}/logs/task_{missing[0]:05d}.log. Rerun the same command: finished shards "
+                             "and batches are kept.")
+
+    def _executor(self, pipeline: list[Any], tasks: int, logs: Path) -> Any:
+        cfg = self.config
+        if isinstance(cfg, ProcessesExecutor):
+            from datatrove.executor import LocalPipelineExecutor
+
+            return LocalPipelineExecutor(pipeline, tasks=tasks, workers=cfg.workers, logging_dir=str(logs))
+        if isinstance(cfg, RayExecutor):
+            from datatrove.executor.ray import RayPipelineExecutor
+
+            _ensure_ray(cfg)
+            return RayPipelineExecutor(pipeline, tasks=tasks, workers=cfg.workers, logging_dir=str(logs),
+                                       cpus_per_task=cfg.cpus_per_task, mem_per_cpu_gb=cfg.mem_per_cpu_gb,
+                                       gpus_per_task=cfg.gpus_per_task)
+        raise TypeError(f"no synchronous executor for {type(cfg).__name__}")
+
+
+def _ensure_ray(cfg: RayExecutor) -> None:
+    try:
+        import ray
+    except ImportError as err:
+        raise ImportError("the ray executor needs Ray: pip install 'reasoning-curator[ray]'") from err
+    if not ray.is_initialized():
+        if cfg.address:
+            ray.init(address=cfg.address)
+        else:
+            ray.init(num_cpus=cfg.num_cpus, include_dashboard=False)

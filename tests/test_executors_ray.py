@@ -1,0 +1,159 @@
+"""The same pipeline on a real local Ray cluster (datatrove's RayPipelineExecutor) and locally.
+
+One module-scoped cluster (``ray.init(num_cpus=2)``): filters, dedup, decontamination, the
+embedded model's generation and the test's own order-sensitive global stage; then a Ray build
+killed midway and rerun, which must not redo finished shards nor finished requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+import ray
+from scale_stages import FirstPerBucket, NotTooLong, ProblemLength, SampleChars, assert_same_build, logged_ids
+
+from curator import Pipeline
+from curator.executors import RayExecutor
+from curator.generation import Generate, make_backend
+from curator.sources import SAMPLE_PROBLEMS, ReadProblems
+from filters.decontaminate import Decontaminate
+from filters.dedup import Dedup
+from filters.language import LanguageConsistency
+from filters.quality import ProblemQuality, QualityRules
+
+TESTS = Path(__file__).parent
+BENCHMARK = SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+def _backend():
+    # one llama.cpp thread per shard: its OpenMP threads spin-wait, which stalls oversubscribed cores
+    return make_backend("embedded", n_threads=1)
+
+
+def _pipeline(rows: int = 12) -> Pipeline:
+    return Pipeline("ray", ReadProblems(limit=rows), [
+        ProblemQuality(rules=QualityRules(unparseable_answer=False)),
+        NotTooLong(),
+        Generate(backend=_backend(), k=2, max_tokens=8, progress=False),
+        SampleChars(),
+        LanguageConsistency(),
+        Dedup(),
+        Decontaminate(benchmarks=(str(BENCHMARK),)),
+        ProblemLength(),
+        FirstPerBucket(width=10),
+    ])
+
+
+@pytest.mark.slow
+def test_ray_build_equals_local_build(cluster, tmp_path):
+    _pipeline().run(tmp_path / "local", quiet=True)
+    _pipeline().run(tmp_path / "ray", executor=RayExecutor(tasks=3), quiet=True)
+    assert_same_build(tmp_path / "local", tmp_path / "ray")
+    stages = json.loads((tmp_path / "ray/funnel.json").read_text())["stages"]
+    generate = next(s for s in stages if s["stage"] == "generate")
+    assert generate["samples_added"] > 0 and generate["info"]["cache_hits"] == 0  # really generated on Ray
+
+
+PIPELINE_FILE = """
+import sys
+sys.path.insert(0, {tests!r})
+from curator import Pipeline
+from curator.generation import Generate, make_backend
+from curator.sources import ReadProblems
+from scale_stages import NotTooLong, ProblemLength
+
+def build():
+    return Pipeline("resume", ReadProblems(limit={rows}), [
+        Generate(backend=make_backend("embedded", n_threads=1), k=2, max_tokens=8, progress=False),
+        NotTooLong(log={log!r}),
+        ProblemLength(),
+    ])
+"""
+
+
+def _requests(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as con:
+        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        return sum(con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables)  # noqa: S608
+
+
+def _quiet(paths: list[Path], db: Path, settle: float = 20.0) -> None:
+    """Wait until nothing changes any more (orphaned workers of the killed driver finish or die)."""
+    def state():
+        return _requests(db), sum(len(list(p.glob("completions/*"))) for p in paths)
+
+    last, since = state(), time.time()
+    while time.time() - since < settle:
+        time.sleep(0.5)
+        now = state()
+        if now != last:
+            last, since = now, time.time()
+
+
+@pytest.mark.slow
+def test_killed_ray_build_resumes_without_redoing_shards_or_requests(cluster, tmp_path):
+    rows, tasks, k = 16, 4, 2
+    log, work, out = tmp_path / "applied.txt", tmp_path / "work", tmp_path / "out"
+    pipe_file = tmp_path / "resume_pipeline.py"
+    pipe_file.write_text(PIPELINE_FILE.format(tests=str(TESTS), rows=rows, log=str(log)))
+    cmd = [sys.executable, "-m", "curator.cli", "build", str(pipe_file), "--out", str(out), "--work-dir", str(work),
+           "--executor", "ray", "--address", cluster, "--tasks", str(tasks), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    execs = work / "executors"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if sum(len(list(p.glob("completions/*"))) for p in execs.glob("*")) >= 1:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the build finished before it could be killed; make the test slower"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    seg = next(execs.glob("*"))
+    db = work / "requests.sqlite"
+    _quiet([seg], db)
+    done = sorted(int(p.name) for p in (seg / "completions").glob("*"))
+    assert 1 <= len(done) < tasks
+    stored = _requests(db)
+    before = set(logged_ids(log))
+
+    log.write_text("")
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    assert res.returncode == 0, res.stderr[-3000:]
+    table = ReadProblems(limit=rows).load().table
+    ids = table["id"].to_list()
+    finished = {i for r in done for i in ids[rows * r // tasks: rows * (r + 1) // tasks]}
+    assert finished <= before
+    assert not set(logged_ids(log)) & finished, "shards finished before the kill were run again"
+
+    stages = json.loads((out / "funnel.json").read_text())["stages"]
+    gen = next(s for s in stages if s["stage"] == "generate")
+    assert gen["samples_added"] == rows * k
+    # requests: those stored before the kill were answered from the cache, never sent again
+    # (workers orphaned by the kill may store a few more afterwards: those are cache hits too)
+    gen_root = next((work / "stages").glob("generate-*"))
+    redone = 0
+    for shard in sorted((gen_root / "shards").glob("*")):
+        info = json.loads((shard / "counts.json").read_text())["info"]
+        rank = int(shard.name.split("-")[0])
+        if rank not in done:
+            redone += info["samples_requested"] - info["cache_hits"]
+    assert stored > 0 and redone <= rows * k - stored, (stored, redone)
+    assert pl.read_parquet(out / "data/default/train.parquet").height == rows - gen["rows_in"] + gen["rows_out"]

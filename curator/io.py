@@ -122,10 +122,6 @@ def _iter_csv(path: Path, col: _Collector, delimiter: str) -> Iterator[tuple[int
         yield lineno, dict(row)
 
 
-def _iter_table(df: pl.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
-    yield from enumerate(df.iter_rows(named=True), start=1)
-
-
 def _load_hf(spec: str, split: str | None) -> pl.DataFrame:
     import datasets  # heavy import, only when a Hub or saved dataset is asked for
 
@@ -147,25 +143,88 @@ def _load_hf(spec: str, split: str | None) -> pl.DataFrame:
     return pl.from_arrow(ds.data.table)  # type: ignore[return-value]
 
 
-def _records(spec: str, col: _Collector, split: str | None) -> tuple[Iterable[tuple[int, dict[str, Any]]], list[str]]:
+_FILE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
+
+
+def _read_frame(spec: str, split: str | None) -> pl.DataFrame | None:
+    """Columnar inputs (Parquet, saved or Hub datasets) as one frame; None for line-oriented files."""
     path = Path(spec)
     suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
+    if suffix in _FILE_SUFFIXES and not path.exists():
+        raise InputError(f"{spec}: no such file")
     if path.is_file():
-        if suffix in (".jsonl", ".ndjson", ".json"):
-            return _iter_jsonl(path, col), []
-        if suffix in (".csv", ".tsv"):
-            return _iter_csv(path, col, "\t" if suffix == ".tsv" else ","), []
+        if suffix in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
+            return None
         if suffix == ".parquet":
-            df = pl.read_parquet(path)
-            return _iter_table(df), df.columns
+            return pl.read_parquet(path)
         raise InputError(f"{spec}: unknown file type {suffix!r}; use .jsonl, .parquet, .csv or .tsv")
     if path.is_dir() and any(path.glob("*.parquet")):
-        df = pl.read_parquet(sorted(path.glob("*.parquet")))
-        return _iter_table(df), df.columns
-    if path.exists() or spec.startswith(("hf://",)) or ("/" in spec and not spec.startswith((".", "/"))):
-        df = _load_hf(spec, split)
-        return _iter_table(df), df.columns
+        return pl.read_parquet(sorted(path.glob("*.parquet")))
+    if path.exists() or spec.startswith("hf://") or ("/" in spec and not spec.startswith((".", "/"))):
+        return _load_hf(spec, split)
     raise InputError(f"{spec}: no such file or directory (for a Hub dataset write ORG/NAME or hf://ORG/NAME)")
+
+
+def _records(spec: str, col: _Collector) -> Iterable[tuple[int, dict[str, Any]]]:
+    path = Path(spec)
+    if path.suffix in (".csv", ".tsv"):
+        return _iter_csv(path, col, "\t" if path.suffix == ".tsv" else ",")
+    return _iter_jsonl(path, col)
+
+
+_TEXT_COLUMNS = ("problem", "answer", "source", "domain", "language")
+
+
+def _problems_from_frame(df: pl.DataFrame, spec: str, mapping: dict[str, str], default_source: str,
+                         source: str | None, col: _Collector, limit: int | None,
+                         max_chars: int) -> pl.DataFrame:
+    """The columnar twin of the row-by-row path: same rules, polars expressions (1M rows in seconds)."""
+    df = df.rename({k: v for k, v in mapping.items() if k in df.columns})
+    if "problem" not in df.columns:
+        raise InputError(f"{spec}: no 'problem' column (columns: {df.columns}). Map one with "
+                         "--param columns=question->problem")
+    known = set(PROBLEM_SCHEMA) | {"samples"}
+    extra = [c for c in df.columns if c not in known]
+    casts = []
+    for name in _TEXT_COLUMNS:
+        if name not in df.columns:
+            continue
+        dtype = df.schema[name]
+        if dtype.is_nested():
+            casts.append(pl.col(name).map_elements(lambda v: json.dumps(v, ensure_ascii=False, default=str),
+                                                   return_dtype=pl.String))
+        else:
+            casts.append(pl.col(name).cast(pl.String))
+    df = df.with_columns(casts)
+    if extra:
+        packed = pl.struct(extra).struct.json_encode()
+        if "meta" in df.columns:  # merge an existing meta object with the extra columns: rare, row by row
+            df = df.with_columns(pl.struct("meta", *extra).map_elements(
+                lambda r: _normalise_row(dict(r), {}, default_source)["meta"], return_dtype=pl.String).alias("meta"))
+        else:
+            df = df.with_columns(packed.alias("meta"))
+        df = df.drop(extra)
+    elif "meta" in df.columns and df.schema["meta"] != pl.String:
+        df = df.with_columns(pl.col("meta").struct.json_encode() if isinstance(df.schema["meta"], pl.Struct)
+                             else pl.col("meta").cast(pl.String))
+    src = pl.lit(source) if source else pl.col("source").fill_null(default_source) if "source" in df.columns \
+        else pl.lit(default_source)
+    df = df.with_columns(src.cast(pl.String).alias("source"))
+    df = df.with_row_index("_line", offset=1)
+    length = pl.col("problem").str.len_chars()
+    reason = (pl.when(pl.col("problem").is_null() | (pl.col("problem").str.strip_chars() == ""))
+              .then(pl.lit("missing or empty 'problem'"))
+              .when(length > max_chars)
+              .then(pl.format("problem is {} characters, over the limit of {}", length, pl.lit(f"{max_chars:,}")))
+              .otherwise(None))
+    df = df.with_columns(reason.alias("_reason"))
+    bad = df.filter(pl.col("_reason").is_not_null())
+    for line, why, problem in bad.select("_line", "_reason", "problem").iter_rows():
+        col.reject(int(line), why, (problem or "")[:200],
+                   hint="map the right column with --param columns=question->problem, "
+                   "or rerun with --on-bad-rows quarantine")
+    good = df.filter(pl.col("_reason").is_null()).drop("_line", "_reason")
+    return good.head(limit) if limit is not None else good
 
 
 def _normalise_row(row: dict[str, Any], mapping: dict[str, str], default_source: str) -> dict[str, Any]:
@@ -214,18 +273,15 @@ def read_problems(
         raise InputError(f"on_bad_rows must be 'error' or 'quarantine', not {on_bad_rows!r}")
     mapping = parse_column_map(columns)
     col = _Collector(spec, on_bad_rows)
-    records, header = _records(spec, col, split)
-    if header:
-        renamed = {mapping.get(c, c) for c in header}
-        if "problem" not in renamed:
-            raise InputError(
-                f"{spec}: no 'problem' column (columns: {header}). Map one with "
-                "--param columns=question->problem"
-            )
     default_source = source or Path(spec).stem.split(".")[0]
+    frame = _read_frame(spec, split)
+    if frame is not None:
+        table = _problems_from_frame(frame, spec, mapping, default_source, source, col, limit, max_chars)
+        bad = pl.DataFrame(col.bad, schema=BAD_ROWS_SCHEMA) if col.bad else pl.DataFrame(schema=BAD_ROWS_SCHEMA)
+        return LoadResult(conform(table), bad)
     rows: list[dict[str, Any]] = []
     saw_problem_column = False
-    for lineno, raw in records:
+    for lineno, raw in _records(spec, col):
         row = _normalise_row(raw, mapping, default_source)
         if source:
             row["source"] = source

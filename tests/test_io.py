@@ -139,3 +139,18 @@ def test_cli_reports_bad_input_in_one_line_without_a_traceback(tmp_path: Path) -
     ok = subprocess.run(cmd + ["--on-bad-rows", "quarantine", "-q"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "out" / "quarantine.jsonl").exists()
+
+
+def test_parquet_input_is_validated_like_jsonl(tmp_path: Path) -> None:
+    pl.DataFrame({"question": ["1+1?", "", None, "2+2?"], "level": [1, 2, 3, 4]}).write_parquet(tmp_path / "p.parquet")
+    with pytest.raises(InputError, match=r"p.parquet, line 2: missing or empty 'problem'"):
+        read_problems(tmp_path / "p.parquet", columns="question->problem")
+    result = read_problems(tmp_path / "p.parquet", columns="question->problem", on_bad_rows="quarantine")
+    assert result.table["problem"].to_list() == ["1+1?", "2+2?"]
+    assert [json.loads(m) for m in result.table["meta"]] == [{"level": 1}, {"level": 4}]
+    assert result.bad_rows["line"].to_list() == [2, 3]
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_problems(tmp_path / "nope.jsonl")

@@ -47,8 +47,14 @@ def callable_identity(fn: Any) -> dict[str, Any]:
 
 
 def is_secret(name: str) -> bool:
+    """``api_key``, ``hf_token``, ``password`` are secrets; ``max_tokens`` is not (it is a parameter).
+
+    >>> [is_secret(n) for n in ("api_key", "HF_TOKEN", "auth_token", "max_tokens", "completion_tokens")]
+    [True, True, True, False, False]
+    """
     lowered = name.lower()
-    return any(s in lowered for s in SECRET_NAMES)
+    words = set(lowered.replace("-", "_").split("_"))
+    return any(s in lowered if "_" in s else s in words for s in SECRET_NAMES)
 
 
 def canonical(value: Any) -> Any:

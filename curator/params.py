@@ -104,6 +104,8 @@ def load_pipeline(path: str | Path, overrides: dict[str, Any] | list[str] | None
     params = apply_overrides(params_cls(), overrides or {})
     pipeline = module.build(params)
     pipeline.params = params
+    if not pipeline.description and module.__doc__:  # the data card's "what it is for"
+        pipeline.description = module.__doc__.strip()
     return pipeline
 
 

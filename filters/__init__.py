@@ -1,0 +1,1 @@
+"""Filters: stages that drop rows or samples, each drop with a reason (one module per concern)."""

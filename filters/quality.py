@@ -1,0 +1,149 @@
+"""Problem-level quality rules from s1, Big-Math and Kimi k1.5, each switchable, each a reason.
+
+RL with verifiable rewards needs problems with one checkable, closed-form answer: Big-Math
+drops multiple choice, multi-part, true/false, yes/no and proof questions and hyperlinks;
+Kimi k1.5 drops multiple choice, true/false and proofs (a model guesses them); s1 drops
+``[asy]`` figures (unless AIME) and images. Rules are regexes over the problem, so their
+misses are easy to see and to switch off.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import polars as pl
+
+from curator.stage import Filter
+
+_I = re.I | re.M
+_ASY = re.compile(r"\[asy\]|\\begin\{asy\}", re.I)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|<img\b|\\includegraphics|https?://\S+\.(?:png|jpe?g|gif|svg|webp)\b", re.I)
+_LINK = re.compile(r"https?://|\bwww\.\w", re.I)
+_CHOICE = r"(?:^|[\s(（\[{])\(?\\?(?:textbf\{)?\(?{L}\s*[).．.:、）}]"
+_CHOICES = [re.compile(_CHOICE.replace("{L}", letter), re.M) for letter in "ABC"]
+_CHOICE_WORDS = re.compile(r"\b(?:answer choices|which of the following|choose the correct)\b|以下哪|下列(?:选项|各|哪)", re.I)
+_TRUE_FALSE = re.compile(r"\btrue\s*(?:or|/)\s*false\b|\bfalse\s*(?:or|/)\s*true\b|判断(?:对错|正误|真假)|是否正确", re.I)
+_YES_NO = re.compile(r"\byes\s*(?:or|/)\s*no\b|是否存在|能否|是不是", re.I)
+_YES_NO_QUESTION = re.compile(
+    r"(?:^|[.!?。]\s*)(?:is|are|does|do|can|could|will|was|were|has|have|must)\s+[^.!?]*\?\s*$", re.I)
+_PROOF = re.compile(r"\b(?:prove|proof|show that|demonstrate that)\b|证明|求证", re.I)
+_PARTS = [
+    (re.compile(r"(?:^|\s)\(a\)", re.M), re.compile(r"(?:^|\s)\(b\)", re.M)),  # lowercase: (A) is a choice
+    (re.compile(r"(?:^|\s)\(i\)", re.M), re.compile(r"(?:^|\s)\(ii\)", re.M)),
+    (re.compile(r"(?:^|[\s.。;；:：])[(（]1[)）]", re.M), re.compile(r"(?:^|[\s.。;；:：])[(（]2[)）]", re.M)),
+    (re.compile(r"^\s*(?:part\s*)?a[).:]\s", _I), re.compile(r"^\s*(?:part\s*)?b[).:]\s", _I)),
+    (re.compile(r"^\s*1[).]\s", re.M), re.compile(r"^\s*2[).]\s", re.M)),
+]
+_YES_NO_ANSWERS = {"yes", "no", "是", "否", "能", "不能"}
+_TRUE_FALSE_ANSWERS = {"true", "false", "t", "f", "对", "错", "正确", "错误", "√", "×"}
+
+
+@dataclass
+class QualityRules:
+    """Each rule on (True) or off (False); the reason string is the rule's name with spaces."""
+
+    empty_problem: bool = True
+    missing_answer: bool = True  # Big-Math: "uniquely verifiable"; no gold, no reward
+    asy_figure: bool = True  # s1: drop [asy] figures ...
+    asy_allowed_sources: tuple[str, ...] = ("aime",)  # ... unless AIME (source contains it)
+    image: bool = True  # s1
+    hyperlink: bool = True  # Big-Math
+    multiple_choice: bool = True  # Big-Math, Kimi k1.5
+    true_false: bool = True  # Big-Math, Kimi k1.5
+    yes_no: bool = True  # Big-Math
+    proof: bool = True  # Big-Math, Kimi k1.5, R1 RL prompts
+    multi_part: bool = True  # Big-Math
+    unparseable_answer: bool = True  # RECIPES: unparseable gold = ungradable
+    answer_kind: str = "math"  # what curator.answers.gold_is_parseable checks the gold as
+
+
+def _multi_part(problem: str) -> bool:
+    return any(a.search(problem) and b.search(problem) for a, b in _PARTS)
+
+
+def _multiple_choice(problem: str) -> bool:
+    return all(c.search(problem) for c in _CHOICES) or bool(_CHOICE_WORDS.search(problem))
+
+
+def _answer_key(answer: str) -> str:
+    return re.sub(r"[\s$.\\{}]|boxed|text", "", answer.lower())
+
+
+def quality_reason(problem: str | None, answer: str | None = None, source: str | None = None,
+                   rules: QualityRules | None = None) -> str | None:
+    """The first quality rule a problem breaks, or None.
+
+    >>> quality_reason("Prove that there are infinitely many primes.", "")
+    'missing answer'
+    >>> quality_reason("Prove that there are infinitely many primes.", "n/a", rules=QualityRules(unparseable_answer=False))
+    'proof'
+    """
+    r = rules or QualityRules()
+    problem = problem or ""
+    gold = (answer or "").strip()
+    if r.empty_problem and not problem.strip():
+        return "empty problem"
+    if r.missing_answer and not gold:
+        return "missing answer"
+    if r.asy_figure and _ASY.search(problem) and \
+            not any(s in (source or "").lower() for s in r.asy_allowed_sources):
+        return "asy figure"
+    if r.image and _IMAGE.search(problem):
+        return "image"
+    if r.hyperlink and _LINK.search(problem):
+        return "hyperlink"
+    if r.multiple_choice and _multiple_choice(problem):
+        return "multiple choice"
+    key = _answer_key(gold)
+    if r.true_false and (_TRUE_FALSE.search(problem) or key in _TRUE_FALSE_ANSWERS):
+        return "true/false"
+    if r.yes_no and (_YES_NO.search(problem) or key in _YES_NO_ANSWERS or _YES_NO_QUESTION.search(problem.strip())):
+        return "yes/no"
+    if r.proof and _PROOF.search(problem):
+        return "proof"
+    if r.multi_part and _multi_part(problem):
+        return "multi-part"
+    if r.unparseable_answer and gold and not _parseable(gold, r.answer_kind):
+        return "unparseable answer"
+    return None
+
+
+def _parseable(gold: str, kind: str) -> bool:
+    try:
+        from curator.answers import gold_is_parseable  # the verifier owns what "parseable" means
+    except ImportError as err:
+        raise RuntimeError("the unparseable_answer rule needs curator.answers.gold_is_parseable, which this "
+                           "install lacks; update the package or pass QualityRules(unparseable_answer=False)") from err
+
+    return bool(gold_is_parseable(gold, kind))
+
+
+def quality_reasons(df: pl.DataFrame, rules: QualityRules | None = None) -> pl.Series:
+    """One reason (or null) per row of a problem table."""
+    def col(name: str) -> list:
+        return df[name].to_list() if name in df.columns else [None] * df.height
+
+    return pl.Series("reason", [quality_reason(p, a, s, rules) for p, a, s in
+                                zip(col("problem"), col("answer"), col("source"), strict=True)], dtype=pl.String)
+
+
+@dataclass
+class ProblemQuality(Filter):
+    """Drops problems that cannot be verified or that a model can guess (see ``QualityRules``)."""
+
+    rules: QualityRules = field(default_factory=QualityRules)
+
+    needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
+
+    @property
+    def code_modules(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The verifier's code decides "unparseable", so it is part of this stage's fingerprint."""
+        if self.rules.unparseable_answer and importlib.util.find_spec("curator.answers") is not None:
+            return ("curator.answers",)
+        return ()
+
+    def reasons(self, df: pl.DataFrame) -> pl.Series:
+        return quality_reasons(df, self.rules)

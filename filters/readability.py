@@ -1,0 +1,126 @@
+"""DeepSeek-R1's readability rules on generated samples, each a named reason.
+
+R1 kept cold-start and rejection-sampled chains of thought only in a readable format:
+reasoning inside ``<think>``, then a summary with the final answer, no repetition, no long
+paragraphs, no code blocks in a math CoT. R1 publishes the rules, not their thresholds:
+the numbers below are this project's (unconfirmed) and every one is a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import polars as pl
+
+from curator.stage import SampleFilter
+
+_TOKEN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+")
+_FENCE = re.compile(r"^\s*```", re.M)
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+
+
+@dataclass
+class ReadabilityRules:
+    """Which rules run and their thresholds (None switches a rule off)."""
+
+    require_think: bool = True  # R1-Zero format reward: reasoning inside <think>...</think>
+    drop_truncated: bool = True  # finish_reason == "length": the answer never came
+    require_final_answer: bool = True  # R1: reasoning, summary, final answer in \boxed{}
+    code_ok_domains: tuple[str, ...] = ("code", "programming")  # R1: no code blocks in math CoTs
+    max_paragraph_chars: int | None = 3000  # R1 "long paragraphs"; threshold unconfirmed
+    max_repeated_line_frac: float | None = 0.3  # Gopher's duplicate-line fraction (web text)
+    min_line_chars: int = 20  # short lines ("Wait," "So:") repeat legitimately
+    ngram: int = 10  # Gopher duplicate n-gram fraction uses 5..10-grams
+    max_repeated_ngram_frac: float | None = 0.3  # Gopher allows 0.10 for 10-grams; a CoT revisits more
+
+
+def repeated_line_fraction(text: str, min_chars: int = 20) -> float:
+    """Share of substantial lines that repeat an earlier line exactly (after stripping)."""
+    lines = [ln.strip() for ln in text.splitlines() if len(ln.strip()) >= min_chars]
+    if len(lines) < 3:
+        return 0.0
+    counts = Counter(lines)
+    return sum(c - 1 for c in counts.values()) / len(lines)
+
+
+def repeated_ngram_fraction(text: str, n: int = 10) -> float:
+    """Share of word n-grams (CJK characters count as words) that occurred earlier in the text.
+
+    >>> repeated_ngram_fraction("one two three four five six seven eight nine ten " * 6, 10) > 0.7
+    True
+    """
+    tokens = _TOKEN.findall(text.lower())
+    if len(tokens) < 2 * n:
+        return 0.0
+    grams = [hash(tuple(tokens[i:i + n])) for i in range(len(tokens) - n + 1)]
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+def longest_paragraph(text: str) -> int:
+    """Characters of the longest line outside code blocks (a wall of text has no line breaks)."""
+    prose = re.sub(r"```.*?(?:```|\Z)", "", text, flags=re.S)
+    return max((len(p.strip()) for p in prose.splitlines()), default=0)
+
+
+def readability_reason(text: str | None, reasoning: str | None = None, final: str | None = None,
+                       extracted: str | None = None, finish_reason: str | None = None,
+                       status: str | None = None, domain: str | None = None,
+                       rules: ReadabilityRules | None = None) -> str | None:
+    """The first readability rule a sample breaks, or None when it is readable.
+
+    >>> readability_reason("<think>2+2 is 4.</think> The answer is $\\\\boxed{4}$.")
+    >>> readability_reason("The answer is 4.")
+    'missing <think>'
+    """
+    r = rules or ReadabilityRules()
+    if status == "failed":
+        return "generation failed"
+    if r.drop_truncated and (finish_reason == "length" or status == "truncated"):
+        return "truncated"
+    text = text or ""
+    has_reasoning = bool(reasoning and reasoning.strip())
+    if r.require_think and not has_reasoning:
+        if "<think>" not in text:
+            return "missing <think>"
+        if "</think>" not in text.split("<think>", 1)[1]:
+            return "unclosed <think>"
+    body = reasoning if has_reasoning else text
+    tail = final if final is not None else (text.rsplit("</think>", 1)[-1] if "</think>" in text else text)
+    if r.require_final_answer and not (extracted and extracted.strip()) and not _BOXED.search(tail or ""):
+        return "no final answer"
+    full = f"{body}\n{tail}" if has_reasoning else text
+    if (domain or "").lower() not in r.code_ok_domains and _FENCE.search(full):
+        return "code block"
+    if r.max_paragraph_chars is not None and longest_paragraph(full) > r.max_paragraph_chars:
+        return "long paragraph"
+    if r.max_repeated_line_frac is not None and \
+            repeated_line_fraction(body, r.min_line_chars) > r.max_repeated_line_frac:
+        return "repetition (lines)"
+    if r.max_repeated_ngram_frac is not None and repeated_ngram_fraction(body, r.ngram) > r.max_repeated_ngram_frac:
+        return "repetition (n-grams)"
+    return None
+
+
+def readability_reasons(samples: pl.DataFrame, rules: ReadabilityRules | None = None) -> pl.Series:
+    """One reason (or null) per sample row of an exploded table (see ``curator.samples``)."""
+    def col(name: str) -> list:
+        return samples[name].to_list() if name in samples.columns else [None] * samples.height
+
+    cols = [col(c) for c in ("text", "reasoning", "final", "extracted", "finish_reason", "status", "domain")]
+    return pl.Series("reason", [readability_reason(*vals, rules=rules) for vals in zip(*cols, strict=True)],
+                     dtype=pl.String)
+
+
+@dataclass
+class Readability(SampleFilter):
+    """Drops unreadable samples (R1 cold start and rejection sampling); rows stay."""
+
+    rules: ReadabilityRules = field(default_factory=ReadabilityRules)
+
+    needs: ClassVar[tuple[str, ...]] = ("samples",)
+
+    def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
+        return readability_reasons(samples, self.rules)

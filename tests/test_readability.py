@@ -1,0 +1,74 @@
+"""R1 readability rules: each reason, on real sample rows through the stage."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from curator.pipeline import Pipeline
+from curator.table import SAMPLE_FIELDS
+from filters.readability import (
+    Readability,
+    ReadabilityRules,
+    readability_reason,
+    repeated_line_fraction,
+    repeated_ngram_fraction,
+)
+
+GOOD = "<think>We add 2 and 2.\nThat gives 4.</think>\nSo the answer is $\\boxed{4}$."
+LOOP = "Let me reconsider whether the sum is correct here.\n"
+
+
+@pytest.mark.parametrize(("kwargs", "reason"), [
+    (dict(text=GOOD), None),
+    (dict(text=None, status="failed"), "generation failed"),
+    (dict(text=GOOD, finish_reason="length"), "truncated"),
+    (dict(text=GOOD, status="truncated"), "truncated"),
+    (dict(text="We add 2 and 2. \\boxed{4}"), "missing <think>"),
+    (dict(text="<think>We add 2 and 2, then we keep going"), "unclosed <think>"),
+    (dict(text="<think>We add 2 and 2.</think> It is four."), "no final answer"),
+    (dict(text="<think>x</think> four", extracted="4"), None),
+    (dict(text="<think>```python\nprint(2+2)\n```</think> \\boxed{4}"), "code block"),
+    (dict(text="<think>```python\nprint(2+2)\n```</think> \\boxed{4}", domain="code"), None),
+    (dict(text="<think>" + "word " * 700 + "</think> \\boxed{4}"), "long paragraph"),
+    (dict(text="<think>" + LOOP * 10 + "</think> \\boxed{4}"), "repetition (lines)"),
+    (dict(text="<think>" + "we check the sum of two and two once more and " * 30 + "</think> \\boxed{4}"),
+     "repetition (n-grams)"),
+])
+def test_each_reason(kwargs, reason):
+    assert readability_reason(**kwargs) == reason
+
+
+def test_provider_reasoning_field_counts_as_think():
+    assert readability_reason("The answer is \\boxed{4}.", reasoning="2 + 2 = 4", final="\\boxed{4}") is None
+
+
+def test_rules_switch_off():
+    rules = ReadabilityRules(require_think=False, require_final_answer=False)
+    assert readability_reason("plain text", rules=rules) is None
+    looping = "<think>" + LOOP * 10 + "</think> \\boxed{4}"
+    assert readability_reason(looping, rules=ReadabilityRules(max_repeated_line_frac=None)) == "repetition (n-grams)"
+    assert readability_reason(looping, rules=ReadabilityRules(max_repeated_line_frac=None,
+                                                               max_repeated_ngram_frac=None)) is None
+
+
+def test_normal_cot_revisits_are_not_repetition():
+    cot = "\n".join(f"Step {i}: we compute {i} * {i} = {i * i}, then check it again." for i in range(40))
+    assert repeated_line_fraction(cot) == 0.0
+    assert repeated_ngram_fraction(cot) < 0.3
+    zh = "我们先计算第一项，然后计算第二项。" + "".join(f"第{i}步得到{i * 3}。" for i in range(30))
+    assert readability_reason(f"<think>{zh}</think> \\boxed{{4}}") is None
+
+
+def test_stage_drops_samples_keeps_rows(tmp_path):
+    def sample(text, **kw):
+        s = {k: None for k in SAMPLE_FIELDS}
+        s.update(text=text, **kw)
+        return s
+
+    df = pl.DataFrame({"id": ["a"], "problem": ["2+2?"], "answer": ["4"], "samples": [[
+        sample(GOOD), sample("no think \\boxed{4}"), sample(GOOD, finish_reason="length")]]})
+    out = Pipeline("read", df, [Readability()]).run(tmp_path / "o", quiet=True)
+    assert out.height == 1 and len(out["samples"][0]) == 1
+    rej = pl.read_parquet(next((tmp_path / "o" / "rejects").glob("*.samples.parquet")))
+    assert sorted(rej["reason"].to_list()) == ["missing <think>", "truncated"]

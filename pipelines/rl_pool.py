@@ -1,0 +1,124 @@
+"""An RL prompt pool: verifiable, informative, balanced by difficulty, with curriculum splits.
+
+Recipe (RECIPES.md "Difficulty, RL prompt pools and curricula"):
+
+1. clean, deduplicate and decontaminate the problems; keep only closed-form, checkable
+   ones - no multiple choice, true/false or proofs (Big-Math, Kimi k1.5, R1 RL prompts);
+2. probe each with k samples at T=1.0 from the model to be trained (Skywork-OR1: 16) and
+   take the pass rate; drop 0/k and k/k (Skywork-OR1, DAPO dynamic sampling: such groups
+   give no gradient), optionally narrow to a pass-rate window (open-r1: 0.1 < p < 0.6);
+3. the gold must parse; optionally drop prompts a model guesses without CoT (Kimi k1.5: 8 tries);
+4. draw a pool balanced over difficulty levels x domains (Kimi k1.5: easy / medium / hard);
+5. split it easy -> hard into 2-stage and 5-stage curricula (this project's source material:
+   on Qwen2.5-7B, 34.5 -> 38.8 with 2 stages, 41.4 with 5);
+6. export for verl (Parquet) and TRL / open-r1 GRPO, whole and per curriculum stage.
+
+    curator build pipelines/rl_pool.py
+    curator build pipelines/rl_pool.py --param backend=openai --param model=Qwen/Qwen2.5-7B-Instruct \\
+        --param k=16 --param max_tokens=8192 --param pool_size=20000 --param guess_tries=8 \\
+        --param min_pass_rate=0.1 --param max_pass_rate=0.6
+
+Deviations and why: demo defaults (embedded 135M model with its "brief" prompt, ``k=4``,
+``max_tokens=64``); the guess test is off by default (it is one more model call per prompt);
+easy / medium / hard are thirds of difficulty because Kimi k1.5 names levels, not thresholds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from curator import InputParams, Pipeline, Stage, TableOutput, map_stage
+from curator.curriculum import Curriculum
+from curator.difficulty import Difficulty
+from curator.domains import KeywordDomains
+from curator.exports import GRPOPrompts, VerlParquet
+from curator.generation import Generate, make_backend
+from curator.rl_pool import Balance, Evaluable, GuessWithoutCoT, PassRateWindow
+from curator.sources import SAMPLE_PROBLEMS
+from curator.verify import Verify
+from filters.decontaminate import Decontaminate
+from filters.dedup import Dedup
+from filters.quality import ProblemQuality
+
+SAMPLE_BENCHMARK = str(SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl")
+
+
+@dataclass
+class Params(InputParams):
+    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm
+    model: str = ""  # the model to be trained (its pass rates define difficulty); "" = backend default
+    endpoints: str = "http://127.0.0.1:8000/v1"  # openai: comma-separated base URLs
+    k: int = 4  # probe samples per problem; Skywork-OR1: 16 (math), Kimi k1.5: 10, open-r1: 8
+    temperature: float = 1.0  # Skywork-OR1, open-r1: high temperature for pass rates
+    max_tokens: int = 64  # demo budget; a real probe needs the policy's full length (8k-32k)
+    template: str = ""  # "" = r1 for real models, brief for the embedded model
+    min_pass_rate: float = 0.0  # keep min < pass_rate < max; open-r1: 0.1 / 0.6 (demo 0.2 / 0.8)
+    max_pass_rate: float = 1.0
+    guess_tries: int = 0  # Kimi k1.5: drop prompts guessed without CoT within 8 tries; 0 = off
+    bins: str = "levels"  # levels (easy/medium/hard, Kimi k1.5) | fixed (5 pass-rate bins) | quantile
+    pool_size: int = 1000  # DAPO-Math-17K, Skywork-OR1 105K, DeepScaleR 40K: set to your budget
+    benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # files or Hub ids to decontaminate against
+    ngram: int = 8  # s1, open-r1
+    seed: int = 0
+
+
+def policy_model(p: Params) -> Any:
+    """The model named by ``backend`` / ``model`` / ``endpoints``."""
+    if p.backend != "embedded" and not p.model:
+        raise ValueError(f"--param backend={p.backend} needs --param model=NAME (the served model)")
+    options: dict[str, Any] = {"model": p.model} if p.model else {}
+    if p.backend == "openai":
+        options["base_url"] = [u.strip() for u in p.endpoints.split(",") if u.strip()]
+    return make_backend(p.backend, **options)
+
+
+def keep_five_stage_split(df: pl.DataFrame) -> pl.DataFrame:
+    """Keep the 5-stage curriculum in its own columns before the 2-stage one is written."""
+    return df.rename({"split": "split_5stage", "splits": "splits_5stage"})
+
+
+def curriculum(n_stages: int) -> Curriculum:
+    stage = Curriculum(n_stages=n_stages)
+    stage.label = f"curriculum_{n_stages}stage"  # type: ignore[attr-defined]  # two of them: name each
+    return stage
+
+
+def optional(p: Params, model: Any) -> list[Stage]:
+    out: list[Stage] = []
+    if p.guess_tries:
+        out.append(GuessWithoutCoT(backend=model, tries=p.guess_tries, seed=p.seed))
+    if (p.min_pass_rate, p.max_pass_rate) != (0.0, 1.0):
+        out.append(PassRateWindow(low=p.min_pass_rate, high=p.max_pass_rate))
+    return out
+
+
+def build(p: Params) -> Pipeline:
+    model = policy_model(p)
+    exports: list[Any] = [TableOutput()]
+    for cfg, split_column in (("", None), ("_2stage", "splits"), ("_5stage", "splits_5stage")):
+        exports += [VerlParquet(config="verl" + cfg, split_column=split_column),
+                    GRPOPrompts(config="grpo" + cfg, split_column=split_column)]
+    return Pipeline(
+        name="rl_pool",
+        source=p.reader(),
+        stages=[
+            ProblemQuality(),  # every rule on: MC, true/false, yes/no, proofs, multi-part, links, figures
+            Dedup(),
+            Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram),
+            KeywordDomains(),
+            Generate(backend=model, k=p.k, temperature=p.temperature, max_tokens=p.max_tokens,
+                     template=p.template or None, seed=p.seed),
+            Verify(ks=(1, p.k)),
+            Difficulty(method=p.bins, drop_unsolved=True, drop_saturated=True),  # type: ignore[arg-type]
+            Evaluable(drop_multiple_choice=True, drop_true_false=True, drop_proofs=True),
+            *optional(p, model),
+            Balance(size=p.pool_size, by=("bin", "domain"), seed=p.seed),
+            curriculum(5),
+            map_stage(keep_five_stage_split, needs=("split", "splits"), adds=("split_5stage", "splits_5stage")),
+            curriculum(2),
+        ],
+        outputs=exports,
+    )

@@ -57,7 +57,7 @@ class Params(InputParams):
     max_tokens: int = 96  # demo budget; LIMO chains run to tens of thousands of tokens
     probe_max_tokens: int = 64
     template: str = ""  # "" = r1 for real models, brief for the embedded model
-    require_think: bool | None = None  # None = on for real models (R1 format), off for the embedded model
+    require_think: bool = True  # R1 format rule; the embedded model's two-shot brief prompt answers in <think> too
     n: int = 800  # LIMO v2 (817 in v1)
     benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # files or Hub ids to decontaminate against
     ngram: int = 8  # s1, open-r1
@@ -107,8 +107,7 @@ def difficulty(p: Params) -> list[Stage]:
 
 def build(p: Params) -> Pipeline:
     reasoner = model_on_backend(p, p.model)
-    embedded = reasoner.identity().get("kind") == "embedded"
-    think = (not embedded) if p.require_think is None else p.require_think
+    think = p.require_think
     return Pipeline(
         name="limo",
         source=p.reader(),

@@ -51,7 +51,7 @@ class Params(InputParams):
     temperature: float = 1.0  # unpublished for stage 2.5; R1's cold start used 1.0
     max_tokens: int = 96  # demo budget; R1 math rows average ~6k tokens: use 16k-32k
     template: str = ""  # "" = r1 for real models, brief for the embedded model
-    require_think: bool | None = None  # None = on for real models (R1 format), off for the embedded model
+    require_think: bool = True  # R1 format rule; the embedded model's two-shot brief prompt answers in <think> too
     judge_model: str = ""  # e.g. deepseek-ai/DeepSeek-V3 on the same backend; "" = rules only
     benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # files or Hub ids to decontaminate against
     ngram: int = 8  # s1, open-r1 (R1: 10)
@@ -78,8 +78,7 @@ def judge(p: Params) -> list[Stage]:
 
 def build(p: Params) -> Pipeline:
     policy = backend(p, p.model)
-    embedded = policy.identity().get("kind") == "embedded"
-    think = (not embedded) if p.require_think is None else p.require_think
+    think = p.require_think
     rules = ReadabilityRules(require_think=think, max_paragraph_chars=p.max_paragraph_chars)
     return Pipeline(
         name="rejection_sampling",

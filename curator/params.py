@@ -28,7 +28,9 @@ def load_pipeline_module(path: str | Path) -> types.ModuleType:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such pipeline file")
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    # named by content, not location: stages defined in the file keep their cache keys when the
+    # checkout moves, and an edited file loads as a new module
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
     name = f"pipelines_{path.stem}_{digest}"
     if name in sys.modules:
         return sys.modules[name]

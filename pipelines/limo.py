@@ -26,11 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
-
-from curator import InputParams, Pipeline, SampleFilter, Stage, TableOutput, filter_stage
+from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.exports import SFTMessages
 from curator.generation import Generate, make_backend
+from curator.probe import probe_stages
 from curator.selection import SelectLimo
 from curator.sources import SAMPLE_PROBLEMS
 from curator.verify import Verify
@@ -73,36 +72,12 @@ def model_on_backend(p: Params, model: str) -> Any:
     return make_backend(p.backend, **options)
 
 
-def solved_by_probe(df: pl.DataFrame) -> pl.Series:
-    """LIMO: a problem the 7B probe answers correctly is too easy."""
-    solved = df["n_correct"].fill_null(0) > 0
-    return pl.Series("reason", ["solved by probe model" if s else None for s in solved], dtype=pl.String)
-
-
-@dataclass
-class SetAsideProbe(SampleFilter):
-    """The probe's answers measured difficulty; the training chains come from the reasoner."""
-
-    def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
-        return pl.Series("reason", ["probe answer (difficulty only)"] * samples.height, dtype=pl.String)
-
-
-def named(stage: Stage, label: str) -> Stage:
-    stage.label = label  # type: ignore[attr-defined]  # a second stage of one kind needs its own name
-    return stage
-
-
 def difficulty(p: Params) -> list[Stage]:
     if not p.probe:
         return []
     probe = model_on_backend(p, p.probe_model or p.model)
-    return [
-        Generate(backend=probe, k=1, temperature=0.0, max_tokens=p.probe_max_tokens,
-                 template=p.template or None, seed=p.seed + 1000, label="probe"),  # independent of the reasoner
-        named(Verify(), "probe_verify"),
-        filter_stage(solved_by_probe, needs=("n_correct",)),
-        SetAsideProbe(),
-    ]
+    # seeded apart from the main draw so the probe is independent of it
+    return probe_stages(probe, max_tokens=p.probe_max_tokens, template=p.template or None, seed=p.seed + 1000)
 
 
 def build(p: Params) -> Pipeline:

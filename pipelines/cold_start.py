@@ -31,12 +31,11 @@ Deviations and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.domains import KeywordDomains
 from curator.exports import SFTMessages
-from curator.generation import Generate, make_backend
+from curator.generation import Generate, backend_from_params
 from curator.rejection_sampling import RejectionSample
 from curator.selection import SelectLimo, SelectS1
 from curator.sources import SAMPLE_PROBLEMS
@@ -70,16 +69,6 @@ class Params(InputParams):
     seed: int = 0
 
 
-def teacher(p: Params) -> Any:
-    """The generating model named by ``backend`` / ``model`` / ``endpoints``."""
-    if p.backend != "embedded" and not p.model:
-        raise ValueError(f"--param backend={p.backend} needs --param model=NAME (the served model)")
-    options: dict[str, Any] = {"model": p.model} if p.model else {}
-    if p.backend == "openai":
-        options["base_url"] = [u.strip() for u in p.endpoints.split(",") if u.strip()]
-    return make_backend(p.backend, **options)
-
-
 def selection(p: Params) -> list[Stage]:
     """Optional cut to N: s1K's draw (no probe-difficulty filter here) or LIMO's quality pick."""
     if p.select == "s1":
@@ -92,7 +81,7 @@ def selection(p: Params) -> list[Stage]:
 
 
 def build(p: Params) -> Pipeline:
-    model = teacher(p)
+    model = backend_from_params(p.backend, p.model, p.endpoints)
     think = p.require_think
     return Pipeline(
         name="cold_start",

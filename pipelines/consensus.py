@@ -26,12 +26,11 @@ exact agreement rule for V3 (greedy vs maj@k) is not published, so ``k`` is a pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from curator import InputParams, Pipeline, TableOutput
 from curator.consensus import Consensus
 from curator.exports import GRPOPrompts, VerlParquet
-from curator.generation import make_backend
+from curator.generation import backend_from_params
 from curator.sources import SAMPLE_PROBLEMS
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
@@ -57,18 +56,8 @@ class Params(InputParams):
     seed: int = 0
 
 
-def reference(p: Params) -> Any:
-    """The reference model named by ``backend`` / ``model`` / ``endpoints``."""
-    if p.backend != "embedded" and not p.model:
-        raise ValueError(f"--param backend={p.backend} needs --param model=NAME (the reference model)")
-    options: dict[str, Any] = {"model": p.model} if p.model else {}
-    if p.backend == "openai":
-        options["base_url"] = [u.strip() for u in p.endpoints.split(",") if u.strip()]
-    return make_backend(p.backend, **options)
-
-
 def build(p: Params) -> Pipeline:
-    model = reference(p)
+    model = backend_from_params(p.backend, p.model, p.endpoints)
     embedded = model.identity().get("kind") == "embedded"
     # multiple choice is the point here; items without gold are pseudo-labelled, not dropped
     rules = QualityRules(multiple_choice=False, true_false=False, yes_no=False, missing_answer=False,

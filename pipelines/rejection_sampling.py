@@ -24,11 +24,10 @@ Deviations and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.exports import SFTMessages, ShareGPT
-from curator.generation import Generate, make_backend
+from curator.generation import Generate, backend_from_params
 from curator.judge import Judge
 from curator.rejection_sampling import RejectionSample
 from curator.sources import SAMPLE_PROBLEMS
@@ -62,22 +61,12 @@ class Params(InputParams):
     seed: int = 0
 
 
-def backend(p: Params, model: str) -> Any:
-    """A model on the backend named by ``backend`` / ``endpoints``."""
-    if p.backend != "embedded" and not model:
-        raise ValueError(f"--param backend={p.backend} needs --param model=NAME (the served model)")
-    options: dict[str, Any] = {"model": model} if model else {}
-    if p.backend == "openai":
-        options["base_url"] = [u.strip() for u in p.endpoints.split(",") if u.strip()]
-    return make_backend(p.backend, **options)
-
-
 def judge(p: Params) -> list[Stage]:
-    return [Judge(backend=backend(p, p.judge_model), seed=p.seed)] if p.judge_model else []
+    return [Judge(backend=backend_from_params(p.backend, p.judge_model, p.endpoints), seed=p.seed)] if p.judge_model else []
 
 
 def build(p: Params) -> Pipeline:
-    policy = backend(p, p.model)
+    policy = backend_from_params(p.backend, p.model, p.endpoints)
     think = p.require_think
     rules = ReadabilityRules(require_think=think, max_paragraph_chars=p.max_paragraph_chars)
     return Pipeline(

@@ -35,7 +35,7 @@ from curator.curriculum import Curriculum
 from curator.difficulty import Difficulty
 from curator.domains import KeywordDomains
 from curator.exports import GRPOPrompts, VerlParquet
-from curator.generation import Generate, make_backend
+from curator.generation import Generate, backend_from_params
 from curator.rl_pool import Balance, Evaluable, GuessWithoutCoT, PassRateWindow
 from curator.sources import SAMPLE_PROBLEMS
 from curator.verify import Verify
@@ -65,16 +65,6 @@ class Params(InputParams):
     seed: int = 0
 
 
-def policy_model(p: Params) -> Any:
-    """The model named by ``backend`` / ``model`` / ``endpoints``."""
-    if p.backend != "embedded" and not p.model:
-        raise ValueError(f"--param backend={p.backend} needs --param model=NAME (the served model)")
-    options: dict[str, Any] = {"model": p.model} if p.model else {}
-    if p.backend == "openai":
-        options["base_url"] = [u.strip() for u in p.endpoints.split(",") if u.strip()]
-    return make_backend(p.backend, **options)
-
-
 def keep_five_stage_split(df: pl.DataFrame) -> pl.DataFrame:
     """Keep the 5-stage curriculum in its own columns before the 2-stage one is written."""
     return df.rename({"split": "split_5stage", "splits": "splits_5stage"})
@@ -96,7 +86,7 @@ def optional(p: Params, model: Any) -> list[Stage]:
 
 
 def build(p: Params) -> Pipeline:
-    model = policy_model(p)
+    model = backend_from_params(p.backend, p.model, p.endpoints)
     exports: list[Any] = [TableOutput()]
     for cfg, split_column in (("", None), ("_2stage", "splits"), ("_5stage", "splits_5stage")):
         exports += [VerlParquet(config="verl" + cfg, split_column=split_column),

@@ -26,12 +26,11 @@ Deviations and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.domains import KeywordDomains
 from curator.exports import SFTMessages
-from curator.generation import Generate, make_backend
+from curator.generation import Generate, backend_from_params
 from curator.probe import probe_stages
 from curator.rejection_sampling import RejectionSample
 from curator.selection import SelectS1
@@ -62,19 +61,10 @@ class Params(InputParams):
     seed: int = 0
 
 
-def model_on_backend(p: Params, model: str) -> Any:
-    if p.backend != "embedded" and not model:
-        raise ValueError(f"--param backend={p.backend} needs --param model=NAME (the served model)")
-    options: dict[str, Any] = {"model": model} if model else {}
-    if p.backend == "openai":
-        options["base_url"] = [u.strip() for u in p.endpoints.split(",") if u.strip()]
-    return make_backend(p.backend, **options)
-
-
 def difficulty(p: Params) -> list[Stage]:
     if not p.probe:
         return []
-    probe = model_on_backend(p, p.probe_model or p.model)
+    probe = backend_from_params(p.backend, p.probe_model or p.model, p.endpoints)
     # seeded apart from the main draw so the probe is independent of it
     return probe_stages(probe, max_tokens=p.probe_max_tokens, template=p.template or None, seed=p.seed + 1000)
 
@@ -84,7 +74,7 @@ def correct_only(p: Params) -> list[Stage]:
 
 
 def build(p: Params) -> Pipeline:
-    teacher = model_on_backend(p, p.model)
+    teacher = backend_from_params(p.backend, p.model, p.endpoints)
     return Pipeline(
         name="s1k",
         source=p.reader(),

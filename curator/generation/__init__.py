@@ -4,7 +4,7 @@ Other stages that need a model (consensus, judges, guess tests) call :func:`comp
 backend from :func:`make_backend`; it goes through the same durable request cache.
 """
 
-from curator.generation.backends import make_backend
+from curator.generation.backends import backend_from_params, make_backend
 from curator.generation.client import Generator, complete
 from curator.generation.parsing import split_reasoning, to_sample
 from curator.generation.prompts import TEMPLATES, PromptTemplate, row_messages
@@ -14,5 +14,5 @@ from curator.generation.types import Backend, Completion, Job, Sampling
 
 __all__ = [
     "Backend", "Completion", "Generate", "Generator", "Job", "PromptTemplate", "RequestCache", "Sampling",
-    "TEMPLATES", "complete", "make_backend", "request_key", "row_messages", "split_reasoning", "to_sample",
+    "TEMPLATES", "backend_from_params", "complete", "make_backend", "request_key", "row_messages", "split_reasoning", "to_sample",
 ]

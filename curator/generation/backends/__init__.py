@@ -28,3 +28,13 @@ def make_backend(kind: str = "embedded", **options: Any) -> Backend:
 
         return VLLMBackend(**options)
     raise ValueError(f"unknown backend kind {kind!r}; use one of {KINDS}")
+
+
+def backend_from_params(kind: str, model: str = "", endpoints: str = "") -> Backend:
+    """The backend a recipe's ``--param backend / model / endpoints`` name (comma-separated base URLs)."""
+    if kind != "embedded" and not model:
+        raise ValueError(f"--param backend={kind} needs --param model=NAME (the served model)")
+    options: dict[str, Any] = {"model": model} if model else {}
+    if kind == "openai":
+        options["base_url"] = [u.strip() for u in endpoints.split(",") if u.strip()]
+    return make_backend(kind, **options)

@@ -30,6 +30,9 @@ FAMILIES: list[tuple[str, int, str]] = [
     ("gsm_symbolic", 4, "word_problems"),
 ]
 N_ADDITIONS = 16
+#: declared per row (kept in ``meta``) so data cards inherit real licenses, never guessed ones
+PROJECT_LICENSE = "apache-2.0"  # problems written for this project
+REASONING_GYM_LICENSE = "apache-2.0"  # reasoning-gym's package metadata: Apache-2.0
 SEED = 20261121
 
 
@@ -39,7 +42,7 @@ def additions(n: int, rng: random.Random) -> list[dict]:
     rng.shuffle(pairs)
     return [
         {"problem": f"What is {a} + {b}?", "answer": str(a + b), "source": "sample/additions",
-         "domain": "arithmetic", "language": "en"}
+         "domain": "arithmetic", "language": "en", "license": PROJECT_LICENSE}
         for a, b in pairs[:n]
     ]
 
@@ -52,7 +55,8 @@ def gym_items() -> list[dict]:
         for item in reasoning_gym.create_dataset(family, size=n, seed=SEED):
             meta = {k: v for k, v in item["metadata"].items() if isinstance(v, (int, float, str))}
             rows.append({"problem": item["question"], "answer": str(item["answer"]),
-                         "source": f"reasoning-gym/{family}", "domain": domain, "language": "en", "meta": meta})
+                         "source": f"reasoning-gym/{family}", "domain": domain, "language": "en", "meta": meta,
+                         "license": REASONING_GYM_LICENSE})
     return rows
 
 
@@ -62,6 +66,7 @@ def handwritten() -> list[dict]:
         if line.strip():
             row = json.loads(line)
             row.setdefault("source", "sample/handwritten")
+            row.setdefault("license", PROJECT_LICENSE)
             rows.append(row)
     return rows
 

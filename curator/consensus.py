@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from curator import answers
+from curator.generation.model_stage import CallsModel, resolve_backend
 from curator.stage import Stage, StageOutput, reject_frame
 from curator.verify import DEFAULT_TIMEOUT_S, VerifyPool, counted, row_kinds, sample_response
 
@@ -95,7 +96,7 @@ def _as_response(answer: str | None) -> str | None:
 
 
 @dataclass
-class Consensus(Stage):
+class Consensus(CallsModel, Stage):
     """Keep rows whose gold agrees with the reference answer; pseudo-label rows without gold.
 
     Reference responses, first that applies: ``backend`` (a generation-layer backend or a
@@ -125,10 +126,7 @@ class Consensus(Stage):
 
     def __post_init__(self) -> None:
         answers._check_kind(self.kind)
-        if isinstance(self.backend, str):
-            from curator.generation import make_backend
-
-            self.backend = make_backend(self.backend)
+        self.backend = resolve_backend(self.backend)
         if self.k < 1 or not 0.0 <= self.tau <= 1.0:
             raise ValueError(f"Consensus: need k >= 1 and 0 <= tau <= 1, got k={self.k}, tau={self.tau}")
 
@@ -139,7 +137,7 @@ class Consensus(Stage):
         return self.needs
 
     def setup(self, ctx: Any) -> None:
-        self._cache_path = ctx.request_cache_path
+        super().setup(ctx)
         self._console = getattr(ctx, "console", None)
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
@@ -173,7 +171,7 @@ class Consensus(Stage):
             convs = [row_messages(r, self.template) for r in rows]
             samples = complete(self.backend, convs, n=self.k, temperature=self.temperature,
                                max_tokens=self.max_tokens, seed=self.seed,
-                               cache=getattr(self, "_cache_path", None))
+                               cache=self.cache_path)
             return [[sample_response(s) if counted(s) else None for s in row] for row in samples]
         if self.reference_column is not None:
             if self.reference_column not in df.columns:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from curator.generation.model_stage import CallsModel, resolve_backend
 from curator.stage import Map
 
 
@@ -123,7 +124,7 @@ def parse_msc(text: str | None, codes: list[dict[str, str]] | None = None) -> st
 
 
 @dataclass
-class MscDomains(Map):
+class MscDomains(CallsModel, Map):
     """Label ``domain`` with a two-digit MSC code by asking an LLM (s1), through the generation layer.
 
     Rows whose reply holds no valid code keep their domain (null), so a following
@@ -140,27 +141,14 @@ class MscDomains(Map):
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = ("domain",)
     batch_size: ClassVar[int] = 256
-    not_params: ClassVar[tuple[str, ...]] = ("label", "cache_path")
-    cache_path: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.backend, str):
-            from curator.generation import make_backend
-
-            self.backend = make_backend(self.backend)
+        self.backend = resolve_backend(self.backend)
 
     def params(self) -> dict:
         p = super().params()
         p["codes_file"] = self.codes_file or _data_file("msc_codes.json")  # hashed by content
         return p
-
-    def setup(self, ctx: Any) -> None:
-        self.cache_path = ctx.request_cache_path
-
-    def teardown(self) -> None:
-        close = getattr(self.backend, "close", None)
-        if callable(close):
-            close()
 
     def transform(self, df: pl.DataFrame) -> pl.DataFrame:
         from curator.generation import complete

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from curator.generation.model_stage import CallsModel, resolve_backend
 from curator.samples import explode_samples, implode_samples
 from curator.stage import SAMPLE_CONTEXT, Stage, StageOutput
 from curator.verify import counted, pass_columns, sample_response
@@ -61,7 +62,7 @@ def parse_verdict(text: str | None) -> tuple[bool | None, str | None]:
 
 
 @dataclass
-class Judge(Stage):
+class Judge(CallsModel, Stage):
     """Ask a judge model about samples; by default only those the rules could not grade.
 
     Sets ``samples.judge_verdict`` and ``samples.judge_error``; where the rules gave no
@@ -79,13 +80,7 @@ class Judge(Stage):
     adds: ClassVar[tuple[str, ...]] = ("samples.judge_verdict", "samples.judge_error")
 
     def __post_init__(self) -> None:
-        if isinstance(self.backend, str):
-            from curator.generation import make_backend
-
-            self.backend = make_backend(self.backend)
-
-    def setup(self, ctx: Any) -> None:
-        self._cache_path = ctx.request_cache_path
+        self.backend = resolve_backend(self.backend)
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
         from curator.generation import complete
@@ -104,7 +99,7 @@ class Judge(Stage):
         errors: list[str | None] = [None] * flat.height
         if convs:
             replies = complete(self.backend, convs, n=1, temperature=0.0, max_tokens=self.max_tokens,
-                               seed=self.seed, cache=getattr(self, "_cache_path", None))
+                               seed=self.seed, cache=self.cache_path)
             for i, row in zip(todo, replies, strict=True):
                 reply = row[0] if row else {}
                 text = reply.get("final") if reply.get("final") is not None else reply.get("text")

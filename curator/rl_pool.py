@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import polars as pl
 
+from curator.generation.model_stage import CallsModel, resolve_backend
 from curator.stage import Filter, Stage, StageOutput, reject_frame
 
 NOT_SELECTED = "not selected"
@@ -305,7 +306,7 @@ NO_COT_INSTRUCTION = "Give only the final answer in \\boxed{}, with no explanati
 
 
 @dataclass
-class GuessWithoutCoT(Stage):
+class GuessWithoutCoT(CallsModel, Stage):
     """Drop prompts a model answers right without chain of thought within ``tries`` samples.
 
     Asks ``backend`` (through the generation layer and its request cache) for ``tries`` short
@@ -324,22 +325,9 @@ class GuessWithoutCoT(Stage):
     adds: ClassVar[tuple[str, ...]] = ("guess_hits",)
     batch_size: ClassVar[int] = 256
     code_modules: ClassVar[tuple[str, ...]] = ("curator.answers",)
-    not_params: ClassVar[tuple[str, ...]] = ("label", "cache_path")
-    cache_path: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.backend, str):
-            from curator.generation import make_backend
-
-            self.backend = make_backend(self.backend)
-
-    def setup(self, ctx: Any) -> None:
-        self.cache_path = ctx.request_cache_path
-
-    def teardown(self) -> None:
-        close = getattr(self.backend, "close", None)
-        if callable(close):
-            close()
+        self.backend = resolve_backend(self.backend)
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
         from curator.answers import grade

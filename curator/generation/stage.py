@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Literal
 
 import polars as pl
 
-from curator.generation.backends import make_backend
 from curator.generation.client import Generator
+from curator.generation.model_stage import resolve_backend
 from curator.generation.parsing import to_sample
 from curator.generation.prompts import PromptTemplate, row_messages
 from curator.generation.request_cache import RequestCache
@@ -50,8 +50,7 @@ class Generate(Stage):
     _gen: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.backend, str):
-            self.backend = make_backend(self.backend)
+        self.backend = resolve_backend(self.backend)
         if self.template is None:
             kind = self.backend.identity().get("kind")
             self.template = "brief" if kind == "embedded" else "r1"

@@ -34,7 +34,8 @@ def build(
     pipeline: Annotated[Path, PIPELINE_ARG],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Override a parameter: key=value (repeatable).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: out/<pipeline>].")] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="Cache directory [default: <out>/.work].")] = None,
+    work_dir: Annotated[str | None, typer.Option(help="Cache directory, a path or an fsspec URL such as s3://bucket/run [default: <out>/.work].")] = None,
+    request_cache: Annotated[Path | None, typer.Option(help="Local SQLite file of LLM responses [default: <work-dir>/requests.sqlite; <out>/.requests.sqlite for a URL work dir].")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and missing columns; run nothing.")] = False,
     from_stage: Annotated[str | None, typer.Option("--from", help="Rerun from this stage even if cached.")] = None,
     executor: Annotated[str, typer.Option(help="local (default); processes, ray or slurm run row stages as datatrove tasks over shards.")] = "local",
@@ -89,7 +90,7 @@ def build(
                 options = {"tasks": tasks, "workers": workers}
             engine = executor_config(executor, **options)
         pipe.run(out, work_dir=work_dir, from_stage=from_stage, executor=engine, seed=seed,  # type: ignore[arg-type]
-                 console=console, quiet=quiet, command=command)
+                 console=console, quiet=quiet, command=command, request_cache=request_cache)
         if push_to_hub:
             _push(out or Path("out") / pipe.name, push_to_hub, private, revision, dry_run=False)
     except typer.Exit:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from curator.storage import StoragePath, is_local, location, write_parquet
 from curator.table import PROBLEM_SCHEMA, conform
 
 OnBadRows = Literal["error", "quarantine"]
@@ -323,17 +324,21 @@ def _to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return base
 
 
-def write_table(df: pl.DataFrame, path: str | Path) -> Path:
-    """Write Parquet (``.parquet``) or JSON lines (``.jsonl``), creating the folder."""
-    path = Path(path)
+def write_table(df: pl.DataFrame, path: str | Path | StoragePath) -> StoragePath:
+    """Write Parquet (``.parquet``) or JSON lines (``.jsonl``), creating the folder; never half a file."""
+    path = location(path)
+    if path.suffix == ".parquet":
+        write_parquet(df, path)
+        return path
+    if path.suffix not in (".jsonl", ".ndjson"):
+        raise InputError(f"{path}: write .parquet or .jsonl")
+    if not is_local(path):
+        with path.open("wb") as fh:
+            df.write_ndjson(fh)
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    if path.suffix == ".parquet":
-        df.write_parquet(tmp)
-    elif path.suffix in (".jsonl", ".ndjson"):
-        df.write_ndjson(tmp)
-    else:
-        raise InputError(f"{path}: write .parquet or .jsonl")
+    df.write_ndjson(tmp)
     tmp.replace(path)  # atomic: a killed run never leaves half a file under the real name
     return path
 

@@ -26,6 +26,7 @@ from curator.outputs import Output, OutputFile, TableOutput
 from curator.sources import ReadProblems
 from curator.stage import RunContext, Stage, StageOutput, stage_adds, stage_needs
 from curator.stage_cache import StageCache
+from curator.storage import StoragePath, location
 from curator.table import PROBLEM_SCHEMA, conform
 
 
@@ -225,33 +226,41 @@ class Pipeline:
         console: Any = None,
         quiet: bool = False,
         command: str | None = None,
+        request_cache: str | Path | None = None,
     ) -> pl.DataFrame:
-        """Run every stage (from the cache where nothing changed), write outputs, return the table."""
+        """Run every stage (from the cache where nothing changed), write outputs, return the table.
+
+        ``work_dir`` (default ``<out_dir>/.work``) may be an fsspec URL such as ``s3://bucket/run``;
+        ``request_cache`` is the local SQLite file of LLM responses (see ``RunContext``).
+        """
         if executor != "local":
             from curator.executors import run_with_executor  # scale-out engines are optional
 
             return run_with_executor(self, executor, out_dir=out_dir, work_dir=work_dir, from_stage=from_stage,
-                                     seed=seed, console=console, quiet=quiet, command=command)
-        return Runner(self, out_dir, work_dir, from_stage, seed, console, quiet, command).run()
+                                     seed=seed, console=console, quiet=quiet, command=command,
+                                     request_cache=request_cache)
+        return Runner(self, out_dir, work_dir, from_stage, seed, console, quiet, command, request_cache).run()
 
 
 class Runner:
     """One local run of a pipeline."""
 
     def __init__(self, pipeline: Pipeline, out_dir: str | Path | None, work_dir: str | Path | None,
-                 from_stage: str | None, seed: int, console: Any, quiet: bool, command: str | None) -> None:
+                 from_stage: str | None, seed: int, console: Any, quiet: bool, command: str | None,
+                 request_cache: str | Path | None = None) -> None:
         from rich.console import Console
 
         self.p = pipeline
         self.out_dir = Path(out_dir or Path("out") / pipeline.name)
-        self.work_dir = Path(work_dir) if work_dir else self.out_dir / ".work"
+        self.work_dir: StoragePath = location(work_dir) if work_dir else self.out_dir / ".work"
+        self.request_cache = Path(request_cache) if request_cache else None
         self.console = console or Console(stderr=True, quiet=quiet)
         self.quiet = quiet
         self.command = command
         if from_stage is not None and from_stage not in pipeline.stage_names():
             raise ValueError(f"--from {from_stage!r}: no such stage; stages are {pipeline.stage_names()}")
         self.from_stage = from_stage
-        self.ctx = RunContext(self.work_dir, self.out_dir, seed, self.console)
+        self.ctx = RunContext(self.work_dir, self.out_dir, seed, self.console, self.request_cache)
         self.cache = StageCache(self.work_dir / "stages")
         self.stats: list[StageStats] = []
         self.forcing = False

@@ -33,15 +33,24 @@ Scope = Literal["row", "global"]
 class RunContext:
     """What a running stage may use: where to put durable state, the seed, a console."""
 
-    work_dir: Path
+    work_dir: Path  # or a UPath when the work directory is an fsspec URL (curator.storage)
     out_dir: Path
     seed: int = 0
     console: Any = None  # rich.console.Console when run from the CLI
+    request_cache: Path | None = None  # None: <work_dir>/requests.sqlite, or <out_dir>/.requests.sqlite
 
     @property
     def request_cache_path(self) -> Path:
-        """The run's durable LLM request cache (shared by every generating stage)."""
-        return self.work_dir / "requests.sqlite"
+        """The run's durable LLM request cache (shared by every generating stage).
+
+        SQLite needs a local file, so a work directory on an object store keeps it in the
+        output folder unless ``request_cache`` names another local path.
+        """
+        if self.request_cache is not None:
+            return Path(self.request_cache)
+        if isinstance(self.work_dir, Path):
+            return self.work_dir / "requests.sqlite"
+        return Path(self.out_dir) / ".requests.sqlite"
 
 
 @dataclass

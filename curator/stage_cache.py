@@ -1,4 +1,4 @@
-"""Per-stage output cache under the run's work directory.
+"""Per-stage output cache under the run's work directory (a local folder or an fsspec URL).
 
 One folder per (stage name, fingerprint). Row stages write one part per batch as it
 finishes, so an interrupted run resumes at the first unfinished batch; ``_SUCCESS`` marks a
@@ -8,19 +8,18 @@ stage whose every batch and whose counts are written.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict
-from pathlib import Path
 
 import polars as pl
 
 from curator.funnel import StageStats
 from curator.io import write_table
 from curator.stage import StageOutput
+from curator.storage import StoragePath, read_parquet, remove_tree, sorted_paths
 
 
 class CacheEntry:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: StoragePath) -> None:
         self.root = root
 
     @property
@@ -28,10 +27,9 @@ class CacheEntry:
         return (self.root / "_SUCCESS").exists()
 
     def reset(self) -> None:
-        if self.root.exists():
-            shutil.rmtree(self.root)
+        remove_tree(self.root)
 
-    def _path(self, b: int, kind: str) -> Path:
+    def _path(self, b: int, kind: str) -> StoragePath:
         return self.root / f"part-{b:05d}.{kind}.parquet"
 
     def write_part(self, b: int, out: StageOutput) -> None:
@@ -50,9 +48,9 @@ class CacheEntry:
         rej, srej = self._path(b, "rejects"), self._path(b, "sample_rejects")
         info_path = self.root / f"part-{b:05d}.info.json"
         return StageOutput(
-            pl.read_parquet(kept),
-            pl.read_parquet(rej) if rej.exists() else None,
-            pl.read_parquet(srej) if srej.exists() else None,
+            read_parquet(kept),
+            read_parquet(rej) if rej.exists() else None,
+            read_parquet(srej) if srej.exists() else None,
             json.loads(info_path.read_text()) if info_path.exists() else {},
         )
 
@@ -60,17 +58,17 @@ class CacheEntry:
         """The sub-entry one shard of a scale-out run writes its batches to (``curator.executors``)."""
         return CacheEntry(self.root / "shards" / name)
 
-    def files(self, kind: str = "kept") -> list[Path]:
+    def files(self, kind: str = "kept") -> list[StoragePath]:
         """Part files in row order: this entry's own batches, else its shards' batches in shard order."""
         if any(self.root.glob("part-*.kept.parquet")):
-            return sorted(self.root.glob(f"part-*.{kind}.parquet"))
-        return sorted(self.root.glob(f"shards/*/part-*.{kind}.parquet"))
+            return sorted_paths(self.root.glob(f"part-*.{kind}.parquet"))
+        return sorted_paths(self.root.glob(f"shards/*/part-*.{kind}.parquet"))
 
     def _concat(self, kind: str) -> pl.DataFrame | None:
         files = self.files(kind)
         if not files:
             return None
-        frames = [pl.read_parquet(f) for f in files]
+        frames = [read_parquet(f) for f in files]
         return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
     def kept(self) -> pl.DataFrame:
@@ -95,7 +93,7 @@ class CacheEntry:
 
 
 class StageCache:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: StoragePath) -> None:
         self.root = root
 
     def entry(self, name: str, fingerprint: str) -> CacheEntry:

@@ -71,3 +71,29 @@ def test_params_command_shows_types_and_defaults(tmp_path: Path) -> None:
     proc = curator("params", str(pipe))
     assert proc.returncode == 0
     assert "k" in proc.stdout and "int" in proc.stdout and "4" in proc.stdout
+
+
+FILTER_PIPELINE = '''
+from curator import Pipeline
+from curator.sources import ReadProblems
+from filters.dedup import Dedup
+from filters.quality import ProblemQuality, QualityRules
+
+
+def build():
+    return Pipeline("quiet", ReadProblems(limit=20), [ProblemQuality(rules=QualityRules(unparseable_answer=False)),
+                                                       Dedup()])
+'''
+
+
+def test_quiet_sharded_build_prints_nothing_and_keeps_the_task_logs(tmp_path: Path) -> None:
+    pipe = tmp_path / "quiet_pipeline.py"
+    pipe.write_text(FILTER_PIPELINE)
+    work = tmp_path / "work"
+    res = curator("build", str(pipe), "--out", str(tmp_path / "out"), "--work-dir", str(work),
+                  "--executor", "processes", "--tasks", "2", "--workers", "2", "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "" and res.stderr == "", res.stderr[-2000:]
+    logs = list(work.glob("executors/*/stderr.log"))
+    assert logs and "Launching pipeline" in logs[0].read_text()  # datatrove's INFO went to the file
+    assert list(work.glob("executors/*/logs/task_00001.log"))

@@ -27,9 +27,11 @@ __all__ = ["ExecutorConfig", "ProcessesExecutor", "RayExecutor", "SlurmExecutor"
 
 def run_with_executor(pipeline: Any, executor: str | ExecutorConfig, *, out_dir: str | Path | None = None,
                       work_dir: str | Path | None = None, from_stage: str | None = None, seed: int = 0,
-                      console: Any = None, quiet: bool = False, command: str | None = None) -> pl.DataFrame | None:
+                      console: Any = None, quiet: bool = False, command: str | None = None,
+                      request_cache: str | Path | None = None) -> pl.DataFrame | None:
     """Run ``pipeline`` on a scale-out engine; returns the final table (None for Slurm: the jobs write it)."""
     from curator.executors.driver import ShardedRunner
 
     config = executor_config(executor)
-    return ShardedRunner(pipeline, config, out_dir, work_dir, from_stage, seed, console, quiet, command).run()
+    return ShardedRunner(pipeline, config, out_dir, work_dir, from_stage, seed, console, quiet, command,
+                         request_cache).run()

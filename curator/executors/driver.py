@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ from curator.funnel import StageStats
 from curator.pipeline import Pipeline, Runner, StageError
 from curator.stage import StageOutput
 from curator.stage_cache import CacheEntry
+from curator.storage import StorageError, StoragePath, absolute, is_local
 
 
 @dataclass
@@ -39,7 +44,7 @@ class Unit:
 
     kind: str
     slots: list[Slot]
-    upstream: Path
+    upstream: StoragePath
     segment: Segment | None = None
 
 
@@ -51,14 +56,14 @@ class RunPlan:
     units: list[Unit]
     load_stats: StageStats
     fingerprints: dict[str, str]
-    final_root: Path
+    final_root: StoragePath
     wctx: WorkerContext
     command: str | None
     started: float
-    logs: dict[str, Path] = field(default_factory=dict)
+    logs: dict[str, StoragePath] = field(default_factory=dict)
 
 
-def run_global_unit(segments: list[Segment], slot: Slot, upstream: Path, wctx: WorkerContext) -> StageStats:
+def run_global_unit(segments: list[Segment], slot: Slot, upstream: StoragePath, wctx: WorkerContext) -> StageStats:
     """Commit the row segments before a global stage, then run it (in the driver or a one-task job)."""
     for seg in segments:
         commit_segment(seg)
@@ -68,7 +73,7 @@ def run_global_unit(segments: list[Segment], slot: Slot, upstream: Path, wctx: W
 def finish(plan: RunPlan, runner: Runner | None = None) -> pl.DataFrame:
     """Funnel in stage order, rejects, outputs, funnel.json, run.json: exactly the local runner's."""
     runner = runner or Runner(plan.pipeline, plan.wctx.out_dir, plan.wctx.work_dir, None, plan.wctx.seed,
-                              None, True, plan.command)
+                              None, True, plan.command, plan.wctx.request_cache)
     runner.stats = [plan.load_stats]
     for unit in plan.units:
         if unit.kind == "segment":
@@ -91,15 +96,20 @@ class ShardedRunner(Runner):
 
     def __init__(self, pipeline: Pipeline, config: ExecutorConfig, out_dir: str | Path | None,
                  work_dir: str | Path | None, from_stage: str | None, seed: int, console: Any, quiet: bool,
-                 command: str | None) -> None:
-        super().__init__(pipeline, out_dir, work_dir, from_stage, seed, console, quiet, command)
+                 command: str | None, request_cache: str | Path | None = None) -> None:
+        super().__init__(pipeline, out_dir, work_dir, from_stage, seed, console, quiet, command, request_cache)
         self.config = config
-        self.work_dir = self.work_dir.resolve()
+        if isinstance(config, SlurmExecutor) and not is_local(self.work_dir):
+            raise StorageError(f"--executor slurm needs a work directory on a shared POSIX filesystem (sbatch reads "
+                               f"its scripts from there), not {self.work_dir}; use --work-dir /shared/path")
+        self.work_dir = absolute(self.work_dir)
         self.out_dir = self.out_dir.resolve()
-        self.wctx = WorkerContext(self.work_dir, self.out_dir, seed)
+        self.request_cache = self.ctx.request_cache_path.resolve()
+        self.ctx.request_cache = self.request_cache
+        self.wctx = WorkerContext(self.work_dir, self.out_dir, seed, request_cache=self.request_cache)
 
     # -- planning ----------------------------------------------------------------------------
-    def _load_to_cache(self) -> tuple[Path, str]:
+    def _load_to_cache(self) -> tuple[StoragePath, str]:
         """Load as the local runner does; a DataFrame source is written to the cache for the shards."""
         df, fp = self._load()
         entry = self.cache.entry("load", fp)
@@ -109,7 +119,7 @@ class ShardedRunner(Runner):
             entry.finish(self.stats[-1])
         return entry.root, fp
 
-    def _plan(self, load_root: Path, load_fp: str) -> RunPlan:
+    def _plan(self, load_root: StoragePath, load_fp: str) -> RunPlan:
         from curator.fingerprint import stage_fingerprint
 
         units: list[Unit] = []
@@ -145,7 +155,7 @@ class ShardedRunner(Runner):
         flush()
         return RunPlan(self.p, units, self.stats[0], fingerprints, upstream, self.wctx, self.command, time.time())
 
-    def _segment_logs(self, seg: Segment) -> Path:
+    def _segment_logs(self, seg: Segment) -> StoragePath:
         """datatrove's logging dir of a segment (completion markers, per-task logs); stale markers removed."""
         logs = self.work_dir / "executors" / seg.key
         prepare_segment(seg)
@@ -191,14 +201,16 @@ class ShardedRunner(Runner):
             self.console.print(f"[bold]{names}[/] on {self.config.name}: {seg.tasks} shards (logs: {logs})")
         step = SegmentStep(dumps((seg, self.wctx)), f"curator: {names}")
         executor = self._executor([step], seg.tasks, logs)
-        executor.run()
+        local_logs = logs if is_local(logs) else self.out_dir / ".executors" / seg.key
+        with stderr_to_file(local_logs / "stderr.log" if self.quiet else None):
+            executor.run()
         missing = executor.get_incomplete_ranks()
         if missing:
             raise StageError(f"{len(missing)} of {seg.tasks} shards of [{names}] did not finish (ranks {missing[:10]}); "
                              f"see {logs}/logs/task_{missing[0]:05d}.log. Rerun the same command: finished shards "
                              "and batches are kept.")
 
-    def _executor(self, pipeline: list[Any], tasks: int, logs: Path) -> Any:
+    def _executor(self, pipeline: list[Any], tasks: int, logs: StoragePath) -> Any:
         cfg = self.config
         if isinstance(cfg, ProcessesExecutor):
             from datatrove.executor import LocalPipelineExecutor
@@ -212,6 +224,32 @@ class ShardedRunner(Runner):
                                        cpus_per_task=cfg.cpus_per_task, mem_per_cpu_gb=cfg.mem_per_cpu_gb,
                                        gpus_per_task=cfg.gpus_per_task)
         raise TypeError(f"no synchronous executor for {type(cfg).__name__}")
+
+
+@contextmanager
+def stderr_to_file(path: Path | None) -> Iterator[None]:
+    """With ``--quiet``: send what datatrove's task loggers print (INFO on stderr) to a file instead.
+
+    datatrove gives every task a stderr sink at INFO, whatever the caller asked for; the
+    redirection is of file descriptor 2, so worker processes (and Ray's forwarded worker
+    output) land in the file too. Nothing is dropped: the task logs are under ``logs/`` as well.
+    """
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with path.open("ab") as fh:
+            os.dup2(fh.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def _ensure_ray(cfg: RayExecutor) -> None:

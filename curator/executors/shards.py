@@ -36,6 +36,7 @@ from curator.pipeline import (
 )
 from curator.stage import RunContext, Stage, stage_needs
 from curator.stage_cache import CacheEntry
+from curator.storage import StoragePath, parquet_rows, parquet_schema, read_parquet, read_slice, remove_tree
 
 ROW = "__curator_row"
 
@@ -47,7 +48,7 @@ class Slot:
     index: int
     stage: Stage
     fp: str
-    root: Path
+    root: StoragePath
     cached: bool = False
 
     @property
@@ -60,7 +61,7 @@ class Segment:
     """Consecutive row stages run shard by shard; ``upstream`` is the cache entry they read."""
 
     slots: list[Slot]
-    upstream: Path
+    upstream: StoragePath
     tasks: int
     key: str = ""
 
@@ -72,37 +73,36 @@ class Segment:
 class WorkerContext:
     """What a worker needs to rebuild the stages' RunContext (no console: workers log to files)."""
 
-    work_dir: Path
+    work_dir: StoragePath
     out_dir: Path
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    request_cache: Path | None = None
 
     def run_context(self) -> RunContext:
-        return RunContext(self.work_dir, self.out_dir, self.seed, None)
+        return RunContext(self.work_dir, self.out_dir, self.seed, None, self.request_cache)
 
 
 # -- reading the upstream table in pieces -----------------------------------------------------
-def part_rows(files: list[Path]) -> list[int]:
+def part_rows(files: list[StoragePath]) -> list[int]:
     """Rows per Parquet part, from the footers (nothing else is read)."""
-    import pyarrow.parquet as pq
-
-    return [pq.ParquetFile(f).metadata.num_rows for f in files]
+    return [parquet_rows(f) for f in files]
 
 
 def shard_range(total: int, rank: int, tasks: int) -> tuple[int, int]:
     return total * rank // tasks, total * (rank + 1) // tasks
 
 
-def read_rows(files: list[Path], counts: list[int], start: int, stop: int) -> pl.DataFrame:
+def read_rows(files: list[StoragePath], counts: list[int], start: int, stop: int) -> pl.DataFrame:
     """Rows ``[start, stop)`` of the concatenated parts, reading only the parts that overlap."""
     frames, offset = [], 0
     for f, n in zip(files, counts, strict=True):
         lo, hi = max(start, offset), min(stop, offset + n)
         if lo < hi:
-            frames.append(pl.scan_parquet(f).slice(lo - offset, hi - lo).collect())
+            frames.append(read_slice(f, lo - offset, hi - lo))
         offset += n
     if not frames:
-        return pl.read_parquet(files[0]).head(0)
+        return read_slice(files[0], 0, 0)
     return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
 
@@ -190,9 +190,7 @@ def prepare_segment(segment: Segment) -> None:
             f.unlink()
         for d in (root / "shards").glob("*") if (root / "shards").exists() else []:
             if d.name not in mine:
-                import shutil
-
-                shutil.rmtree(d)
+                remove_tree(d)
 
 
 # -- a global stage on the columns it needs ----------------------------------------------------
@@ -204,24 +202,24 @@ def _projection(stage: Stage, columns: list[str]) -> list[str] | None:
     return keep if len(keep) < len(columns) else None
 
 
-def _union_columns(files: list[Path]) -> list[str]:
+def _union_columns(files: list[StoragePath]) -> list[str]:
     cols: list[str] = []
     for f in files:
-        for c in pl.read_parquet_schema(f):
+        for c in parquet_schema(f):
             if c not in cols:
                 cols.append(c)
     return cols
 
 
-def _read_columns(files: list[Path], columns: list[str]) -> pl.DataFrame:
+def _read_columns(files: list[StoragePath], columns: list[str]) -> pl.DataFrame:
     frames = []
     for f in files:
-        have = set(pl.read_parquet_schema(f))
-        frames.append(pl.read_parquet(f, columns=[c for c in columns if c in have]))
+        have = set(parquet_schema(f))
+        frames.append(read_parquet(f, columns=[c for c in columns if c in have]))
     return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
 
-def _join_rest(small: pl.DataFrame, files: list[Path], counts: list[int], rest: list[str],
+def _join_rest(small: pl.DataFrame, files: list[StoragePath], counts: list[int], rest: list[str],
                order: list[str], offset: int = 0) -> pl.DataFrame:
     """Put back the columns a global stage did not see, for the rows it returned, in its order.
 
@@ -240,7 +238,7 @@ def _join_rest(small: pl.DataFrame, files: list[Path], counts: list[int], rest: 
     return joined.select([c for c in order if c in joined.columns])
 
 
-def run_global(slot: Slot, upstream: StageStats, upstream_root: Path, wctx: WorkerContext) -> StageStats:
+def run_global(slot: Slot, upstream: StageStats, upstream_root: StoragePath, wctx: WorkerContext) -> StageStats:
     """Run a global stage on the gathered columns it needs; write its parts and stats."""
     stage, entry = slot.stage, slot.entry
     entry.reset()
@@ -277,7 +275,7 @@ def run_global(slot: Slot, upstream: StageStats, upstream_root: Path, wctx: Work
     return stats
 
 
-def _write_projected(slot: Slot, out: Any, files: list[Path], counts: list[int], columns: list[str],
+def _write_projected(slot: Slot, out: Any, files: list[StoragePath], counts: list[int], columns: list[str],
                      upstream: StageStats) -> StageStats:
     entry, kept = slot.entry, out.kept
     rest = [c for c in columns if c not in kept.columns]

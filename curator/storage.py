@@ -1,0 +1,133 @@
+"""Where a run keeps its work: a local folder, or an fsspec URL (``s3://bucket/run``, ``gs://...``).
+
+Local paths stay ``pathlib.Path`` (the fast path, and what stages see). URLs become
+``upath.UPath`` objects, which have the same methods, so the stage cache and the executors
+have one code path for both. Endpoints and credentials come from the environment
+(``AWS_ACCESS_KEY_ID``, ``FSSPEC_S3_ENDPOINT_URL``, ...: fsspec's own configuration), never
+from the URL, so nothing secret is written to run.json, logs or cards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import urlsplit
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from upath import UPath
+
+    StoragePath: TypeAlias = Path | UPath
+else:
+    StoragePath: TypeAlias = Any
+
+
+class StorageError(ValueError):
+    """A work-directory location that cannot be used, with what to do instead."""
+
+
+def is_url(location: str | os.PathLike[str]) -> bool:
+    """``s3://...`` and other fsspec URLs; ``file://`` and plain paths are local."""
+    text = str(location)
+    return "://" in text and not text.startswith("file://")
+
+
+def location(where: str | os.PathLike[str]) -> StoragePath:
+    """A path object for a local folder or an fsspec URL.
+
+    >>> location("out/.work")
+    PosixPath('out/.work')
+    >>> location("file:///tmp/run")
+    PosixPath('/tmp/run')
+    """
+    if isinstance(where, Path):
+        return where
+    if not isinstance(where, str) and hasattr(where, "fs"):  # a UPath already
+        return where
+    text = str(where)
+    if text.startswith("file://"):
+        return Path(text.removeprefix("file://"))
+    if not is_url(text):
+        return Path(text)
+    parts = urlsplit(text)
+    if parts.username or parts.password:
+        raise StorageError(f"{parts.scheme}://...@{parts.hostname}: put credentials in the environment "
+                           "(e.g. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), not in the work-directory URL; "
+                           "it is recorded in run.json")
+    try:
+        from upath import UPath
+    except ImportError:  # pragma: no cover - universal-pathlib is a dependency
+        raise StorageError("fsspec URLs as work directory need universal-pathlib: pip install universal-pathlib") from None
+    try:
+        return UPath(text)
+    except (ImportError, ValueError) as err:
+        raise StorageError(f"{text}: no filesystem for {parts.scheme}:// ({err}). Install its fsspec package "
+                           f"(s3fs for s3://, gcsfs for gs://, adlfs for az://)") from None
+
+
+def is_local(path: StoragePath) -> bool:
+    return isinstance(path, Path)
+
+
+def absolute(path: StoragePath) -> StoragePath:
+    """Absolute for local paths (workers may start elsewhere); URLs are absolute already."""
+    return path.resolve() if is_local(path) else path
+
+
+def remove_tree(path: StoragePath) -> None:
+    if is_local(path):
+        if path.exists():
+            shutil.rmtree(path)
+    elif path.exists():
+        path.fs.rm(path.path, recursive=True)
+
+
+def sorted_paths(paths: Any) -> list[StoragePath]:
+    """Sorted by their text (``UPath`` objects do not order among themselves)."""
+    return sorted(paths, key=str)
+
+
+def write_parquet(df: pl.DataFrame, path: StoragePath) -> None:
+    """Write so a reader never sees half a file: rename locally, one upload (atomic object) remotely."""
+    if is_local(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        df.write_parquet(tmp)
+        tmp.replace(path)
+        return
+    with path.open("wb") as fh:
+        df.write_parquet(fh)
+
+
+def read_parquet(path: StoragePath, columns: list[str] | None = None) -> pl.DataFrame:
+    if is_local(path):
+        return pl.read_parquet(path, columns=columns)
+    with path.open("rb") as fh:
+        return pl.read_parquet(fh, columns=columns)
+
+
+def parquet_schema(path: StoragePath) -> dict[str, pl.DataType]:
+    if is_local(path):
+        return dict(pl.read_parquet_schema(path))
+    with path.open("rb") as fh:
+        return dict(pl.read_parquet_schema(fh))
+
+
+def parquet_rows(path: StoragePath) -> int:
+    """Rows in a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    if is_local(path):
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    with path.open("rb") as fh:
+        return int(pq.ParquetFile(fh).metadata.num_rows)
+
+
+def read_slice(path: StoragePath, offset: int, length: int) -> pl.DataFrame:
+    """Rows ``[offset, offset + length)`` of one Parquet file (locally without reading the rest)."""
+    if is_local(path):
+        return pl.scan_parquet(path).slice(offset, length).collect()
+    return read_parquet(path).slice(offset, length)

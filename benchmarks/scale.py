@@ -5,7 +5,7 @@ planted, 3% Chinese, 2% without an answer, a few copied from the sample benchmar
 (size, engine) runs in a fresh process; peak memory is the largest sampled RSS sum of that
 process and every process under it (Ray's raylet and workers included).
 
-    python benchmarks/scale.py                       # 100k, 300k, 1M locally; 100k, 300k on Ray x1, x2
+    python benchmarks/scale.py                       # 100k, 300k, 1M locally and on Ray x1, x2
     python benchmarks/scale.py --sizes 20000 --ray-sizes 20000   # quick
 """
 
@@ -140,7 +140,7 @@ def run_one(size: int, engine: str, workers: int, tmp: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,300000,1000000")
-    ap.add_argument("--ray-sizes", default="100000,300000")
+    ap.add_argument("--ray-sizes", default="100000,300000,1000000")
     ap.add_argument("--one", default="")  # internal: size,engine,workers,tmp
     args = ap.parse_args()
     if args.one:

@@ -41,7 +41,7 @@ SAMPLE_BENCHMARK = str(SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl")
 
 @dataclass
 class Params(InputParams):
-    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm
+    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm | ray_llm
     model: str = ""  # the reference model; source: DeepSeek-V3 ("deepseek-chat" on DeepSeek's API)
     endpoints: str = "http://127.0.0.1:8000/v1"  # openai: comma-separated base URLs
     k: int = 1  # 1 = greedy reference answer; >1 = maj@k (8-64 for pseudo-labels)

@@ -43,7 +43,7 @@ SAMPLE_BENCHMARK = str(SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl")
 
 @dataclass
 class Params(InputParams):
-    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm
+    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm | ray_llm
     model: str = ""  # the strong reasoner (LIMO: DeepSeek-R1 and others); "" = backend default
     probe_model: str = ""  # LIMO: Qwen2.5-Math-7B-Instruct; "" = the reasoner itself
     endpoints: str = "http://127.0.0.1:8000/v1"  # openai: comma-separated base URLs

@@ -43,7 +43,7 @@ SAMPLE_BENCHMARK = str(SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl")
 
 @dataclass
 class Params(InputParams):
-    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm
+    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm | ray_llm
     model: str = ""  # "" = the backend's default (embedded: smollm2-135m); openai/vllm: the model name
     endpoints: str = "http://127.0.0.1:8000/v1"  # openai: comma-separated base URLs
     k: int = 2  # samples per prompt; R1: "many" - use 8-64 with the RL checkpoint

@@ -48,7 +48,7 @@ SAMPLE_BENCHMARK = str(SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl")
 
 @dataclass
 class Params(InputParams):
-    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm
+    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm | ray_llm
     model: str = ""  # the model to be trained (its pass rates define difficulty); "" = backend default
     endpoints: str = "http://127.0.0.1:8000/v1"  # openai: comma-separated base URLs
     k: int = 4  # probe samples per problem; Skywork-OR1: 16 (math), Kimi k1.5: 10, open-r1: 8

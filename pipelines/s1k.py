@@ -45,7 +45,7 @@ SAMPLE_BENCHMARK = str(SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl")
 
 @dataclass
 class Params(InputParams):
-    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm
+    backend: str = "embedded"  # embedded (in process) | openai (any compatible server) | vllm | ray_llm
     model: str = ""  # the teacher writing the traces; s1.1: DeepSeek-R1; "" = backend default
     probe_model: str = ""  # solves -> too easy; s1: Qwen2.5-7B and 32B; "" = the teacher itself
     endpoints: str = "http://127.0.0.1:8000/v1"  # openai: comma-separated base URLs

@@ -112,9 +112,13 @@ def front_matter(build: Build, license_value: str | None = None, hub_layout: boo
     meta["tags"] = tags
     meta["size_categories"] = [size_category(build.rows)]
     configs = []
-    for i, (config, files) in enumerate(build.configs().items()):
+    # `datasets` refuses a split with no rows ('Instruction "train" corresponds to no data!'), so
+    # empty splits are left out of `configs` (the card's tables still show them with 0 rows)
+    loadable = {c: [f for f in files if f.get("rows") != 0] for c, files in build.configs().items()}
+    loadable = {c: files for c, files in loadable.items() if files}
+    for i, (config, files) in enumerate(loadable.items()):
         entry: dict[str, Any] = {"config_name": config}
-        if config == "default" or (i == 0 and "default" not in build.configs()):
+        if config == "default" or (i == 0 and "default" not in loadable):
             entry["default"] = True
         entry["data_files"] = [{"split": f["split"], "path": _hub_data_path(config, f["split"]) if hub_layout
                                 else f["path"]} for f in files]

@@ -52,6 +52,7 @@ class PushPlan:
     uploads: list[Upload] = field(default_factory=list)
     card_text: str = ""
     plots_dir: Path | None = None
+    skipped: list[str] = field(default_factory=list)  # "config/split (why)" left out of the push
 
     def lines(self) -> list[str]:
         """One line per file the push writes (full paths, never truncated), after a header."""
@@ -61,7 +62,7 @@ class PushPlan:
         width = max((len(u.remote) for u in self.uploads), default=0)
         body = [f"{u.kind:<5} {u.remote:<{width}}  <- {u.local}" + (f" ({u.rows:,} rows)" if u.rows is not None else "")
                 for u in self.uploads]
-        return [head, *body]
+        return [head, *body, *(f"skip  {why}" for why in self.skipped)]
 
 
 def token_source() -> str:
@@ -101,12 +102,18 @@ def plan_push(out_dir: str | Path, repo_id: str, *, private: bool = False, revis
     build = Build.load(out_dir)
     if not build.outputs:
         raise HubError(f"{build.out_dir}: outputs.json lists no files; nothing to push")
+    if all(f.get("rows") == 0 for f in build.outputs):
+        raise HubError(f"{build.out_dir}: every split has 0 rows (see funnel.json for where they went); "
+                       "nothing to push")
     plan = PushPlan(repo_id, private, revision)
     for config, files in build.configs().items():
         if config == "data":
             raise HubError(f"config name 'data' is reserved by `datasets`; rename the output's config in {out_dir}")
         for f in files:
             split = str(f["split"])
+            if f.get("rows") == 0:
+                plan.skipped.append(f"{config}/{split} (0 rows: `datasets` cannot load an empty split)")
+                continue
             if not _SPLIT_RE.match(split):
                 raise HubError(f"split {split!r} of config {config!r}: the Hub accepts letters, digits and _ "
                                "(and dots between words); rename it in the pipeline's outputs")

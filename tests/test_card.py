@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +17,8 @@ from typer.testing import CliRunner
 from curator import Pipeline, filter_stage
 from curator.card import CHECKOUT_TEMPLATE, PACKAGED_TEMPLATE, CardError, render_card, validate_card
 from curator.cli import app
+from curator.io import write_table
+from curator.outputs import OutputFile, TableOutput
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -208,3 +211,36 @@ def test_card_has_no_machine_paths(tmp_path: Path) -> None:
     assert "A tiny pipeline over the bundled sample." in text  # the module docstring is the purpose
     assert str(SAMPLE_PROBLEMS.parent) not in text and "curator/data/sample_problems.jsonl" in text
     assert validate_card(text) == []
+
+
+@dataclass
+class HardOnly:
+    """An output whose split can come out empty: only the rows a filter column marks."""
+
+    def write(self, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:
+        part = df.filter(pl.col("problem").str.contains("hard"))
+        write_table(part, out_dir / "data/default/hard.parquet")
+        return [OutputFile("default", "hard", "data/default/hard.parquet", part.height)]
+
+
+def test_an_empty_split_is_left_out_of_configs_and_of_the_push(tmp_path: Path) -> None:
+    import datasets
+
+    from curator.hub import HubError, plan_push
+
+    df = pl.DataFrame({"problem": ["What is 1 + 1?", "What is 2 + 2?"]})
+    out = tmp_path / "partly_empty"
+    Pipeline("partly", df, [], outputs=[TableOutput(), HardOnly()]).run(out, quiet=True)
+    text = _card(out)
+    assert validate_card(text) == []
+    splits = [f["split"] for c in DatasetCard(text).data.to_dict()["configs"] for f in c["data_files"]]
+    assert splits == ["train"]  # `datasets` cannot load the 0-row "hard" split
+    assert datasets.load_dataset(str(out), "default", split="train", cache_dir=str(tmp_path / "hf")).num_rows == 2
+    plan = plan_push(out, "my-lab/partly", plots_into=tmp_path / "plots")
+    assert [u.split for u in plan.uploads if u.kind == "data"] == ["train"]
+    assert any(line.startswith("skip  default/hard (0 rows") for line in plan.lines())
+
+    empty = tmp_path / "all_empty"
+    Pipeline("empty", df, [], outputs=[HardOnly()]).run(empty, quiet=True)
+    with pytest.raises(HubError, match="every split has 0 rows"):
+        plan_push(empty, "my-lab/empty", plots_into=tmp_path / "plots2")

@@ -9,6 +9,10 @@ share is at least ``tau``.
 
 Reference responses come from a backend of the generation layer, from an existing column
 (answers or responses someone already generated), or from the row's own ``samples``.
+
+Where rules cannot decide - a gold no parser reads, or word answers that differ as strings
+("the city of Paris" / "Paris") - an optional ``judge`` model decides (``curator.judge``'s
+strict JSON verdict); ``agreement_by`` records which one did.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from curator import answers
+from curator.answer_forms import text_answer
 from curator.generation.model_stage import CallsModel, resolve_backend
 from curator.stage import Stage, StageOutput, reject_frame
 from curator.verify import DEFAULT_TIMEOUT_S, VerifyPool, counted, row_kinds, sample_response
@@ -73,6 +78,22 @@ def consensus_item(gold: str | None, responses: list[str | None], kind: str, opt
     return decide(gold, extracted, kind, options=options, tau=tau, pseudo_label=pseudo_label, timeout_s=None)
 
 
+def needs_judge(gold: str | None, d: Decision) -> bool:
+    """Rules could not decide: the gold is unreadable, or word answers differ only as strings."""
+    if d.reason == "ungradable gold":
+        return True
+    return d.agrees is False and d.reference_answer is not None and gold is not None and \
+        text_answer(str(gold)) is not None
+
+
+def judged(d: Decision, verdict: bool | None, error: str | None) -> Decision:
+    """The decision after the judge's verdict; a failed judgement keeps the item out, with why."""
+    if verdict is None:
+        return Decision(d.reference_answer, d.reference_frac, d.agrees, reason=f"{d.reason}; judge: {error}")
+    return Decision(d.reference_answer, d.reference_frac, verdict,
+                    reason=None if verdict else "disagrees with reference (judge)")
+
+
 def _responses_from_column(value: Any) -> list[str | None]:
     """A reference column holds an answer, a list of answers, or a list of sample structs."""
     if value is None:
@@ -117,16 +138,19 @@ class Consensus(CallsModel, Stage):
     kind: str = "math"
     workers: int = 2
     timeout_s: float = DEFAULT_TIMEOUT_S
+    judge: Any = None  # a backend (or kind) asked where rules cannot decide; None: such items are dropped
+    judge_max_tokens: int = 256
     label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
     adds: ClassVar[tuple[str, ...]] = ("reference_answer", "reference_frac", "agrees_with_reference",
-                                       "pseudo_label")
+                                       "pseudo_label", "agreement_by")
     code_modules: ClassVar[tuple[str, ...]] = ("curator.answers", "curator.answer_forms", "curator.verify")
 
     def __post_init__(self) -> None:
         answers._check_kind(self.kind)
         self.backend = resolve_backend(self.backend)
+        self.judge = resolve_backend(self.judge)
         if self.k < 1 or not 0.0 <= self.tau <= 1.0:
             raise ValueError(f"Consensus: need k >= 1 and 0 <= tau <= 1, got k={self.k}, tau={self.tau}")
 
@@ -140,6 +164,12 @@ class Consensus(CallsModel, Stage):
         super().setup(ctx)
         self._console = getattr(ctx, "console", None)
 
+    def teardown(self) -> None:
+        super().teardown()
+        close = getattr(self.judge, "close", None)
+        if callable(close):
+            close()
+
     def apply(self, df: pl.DataFrame) -> StageOutput:
         responses = self._reference_responses(df)
         kinds = row_kinds(df, self.kind)
@@ -149,19 +179,57 @@ class Consensus(CallsModel, Stage):
             outcomes = pool.map(consensus_item, items)
         decisions = [o.value if o.error is None else Decision(None, 0.0, None, reason=f"verification {o.error}")
                      for o in outcomes]
+        by = ["rules" if d.agrees is not None else None for d in decisions]
+        judged_rows = self._ask_judge(df, golds, responses, decisions) if self.judge is not None else {}
+        for r, (decision, error) in judged_rows.items():
+            decisions[r] = judged(decisions[r], decision, error)
+            by[r] = "judge" if decision is not None else by[r]
         labelled = [d.label is not None for d in decisions]
         out = df.with_columns(
             pl.Series("reference_answer", [d.reference_answer for d in decisions], pl.String),
             pl.Series("reference_frac", [d.reference_frac for d in decisions], pl.Float64),
             pl.Series("agrees_with_reference", [d.agrees for d in decisions], pl.Boolean),
             pl.Series("pseudo_label", labelled, pl.Boolean),
+            pl.Series("agreement_by", by, pl.String),
             pl.Series("answer", [d.label if d.label is not None else g for d, g in zip(decisions, golds, strict=True)],
                       pl.String),
         )
         kept, rejects = reject_frame(out, pl.Series("reason", [d.reason for d in decisions], pl.String))
         info = {"agree": sum(d.agrees is True for d in decisions), "disagree": sum(d.agrees is False for d in decisions),
                 "pseudo_labelled": sum(labelled)}
+        if self.judge is not None:
+            info.update(judged=len(judged_rows), judge_failures=sum(v is None for v, _ in judged_rows.values()))
         return StageOutput(kept, rejects if rejects.height else None, info=info)
+
+    def _ask_judge(self, df: pl.DataFrame, golds: list[Any], responses: list[list[str | None]],
+                   decisions: list[Decision]) -> dict[int, tuple[bool | None, str | None]]:
+        """Verdicts for the rows rules could not decide: ``{row: (verdict or None, error)}``."""
+        from curator.generation import complete
+        from curator.judge import judge_messages, parse_verdict
+
+        rows, convs = [], []
+        problems = df["problem"].to_list()
+        for r, d in enumerate(decisions):
+            if not needs_judge(golds[r], d):
+                continue
+            prediction = d.reference_answer or next((x for x in responses[r] if x), None)
+            if prediction is None:
+                continue  # nothing to judge: the reference gave no response
+            rows.append(r)
+            convs.append(judge_messages(problems[r] or "", str(golds[r]), prediction))
+        if not convs:
+            return {}
+        replies = complete(self.judge, convs, n=1, temperature=0.0, max_tokens=self.judge_max_tokens,
+                           seed=self.seed, cache=self.cache_path)
+        out: dict[int, tuple[bool | None, str | None]] = {}
+        for r, row in zip(rows, replies, strict=True):
+            reply = row[0] if row else {}
+            if reply.get("status") == "failed":
+                out[r] = (None, f"request failed: {reply.get('error')}")
+                continue
+            text = reply.get("final") if reply.get("final") is not None else reply.get("text")
+            out[r] = parse_verdict(text)
+        return out
 
     def _reference_responses(self, df: pl.DataFrame) -> list[list[str | None]]:
         if self.backend is not None:

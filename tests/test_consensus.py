@@ -143,3 +143,37 @@ def test_judge_stage_fills_only_what_rules_could_not_grade():
     assert rows[2][0]["correct"] is True and rows[2][0]["judge_verdict"] is None
     assert out.kept["n_correct"].to_list() == [1, None, 1]
     assert out.info == {"judged": 3, "judge_failures": 1, "judge_correct": 1}
+
+
+def _consensus_judge(req):
+    user = req["messages"][-1]["content"]
+    if "Reference answer:\nthe city of Paris" in user and "Student answer:\nParis" in user:
+        return '{"verdict": "correct"}'
+    if "Reference answer:\nSee the proof in the appendix" in user:
+        return "It looks fine to me."  # ignores the format: a recorded failure, never a pass
+    return '{"verdict": "incorrect"}'
+
+
+def test_consensus_asks_the_judge_only_where_rules_cannot_decide(tmp_path):
+    df = _table(["capital of France?", "capital of Italy?", "prove it", "2 + 2"],
+                ["the city of Paris", "Rome", "See the proof in the appendix", "4"],
+                extra={"reference": ["Paris", "Milan", "QED", "5"]})
+    with serve(_consensus_judge) as server:
+        judge = make_backend("openai", model="judge", base_url=server.base_url)
+        out = Pipeline("cj", df, [Consensus(reference_column="reference", judge=judge)]).run(tmp_path / "o", quiet=True)
+        assert server.requests == 3  # the numeric disagreement (4 vs 5) is the rules' call
+        stages = json.loads((tmp_path / "o/funnel.json").read_text())["stages"]
+        Pipeline("cj", df, [Consensus(reference_column="reference", judge=judge)]).run(tmp_path / "o", quiet=True)
+        assert server.requests == 3  # cached
+    assert out["problem"].to_list() == ["capital of France?"]
+    assert out["agreement_by"].to_list() == ["judge"] and out["agrees_with_reference"].to_list() == [True]
+    rejects = pl.read_parquet(tmp_path / "o/rejects/01-consensus.parquet").sort("problem")
+    assert dict(zip(rejects["problem"], rejects["reason"], strict=True)) == {
+        "2 + 2": "disagrees with reference",
+        "capital of Italy?": "disagrees with reference (judge)",
+        "prove it": "ungradable gold; judge: judge reply is not JSON: 'It looks fine to me.'",
+    }
+    assert dict(zip(rejects["problem"], rejects["agreement_by"], strict=True)) == {
+        "2 + 2": "rules", "capital of Italy?": "judge", "prove it": None}
+    consensus = next(s for s in stages if s["stage"] == "consensus")
+    assert consensus["info"]["judged"] == 3 and consensus["info"]["judge_failures"] == 1

@@ -51,6 +51,7 @@ class Params(InputParams):
     tau: float = 0.5  # pseudo-label acceptance: majority share (RECIPES.md)
     pseudo_label: bool = True  # label rows without gold by majority vote (False: drop them)
     kind: str = "math"  # answer kind of rows without meta.options (choice rows are detected)
+    judge_model: str = ""  # served at `endpoints` (same backend); decides where rules cannot. "" = drop those
     benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # e.g. the MedQA / MedMCQA test sets
     ngram: int = 8  # s1, open-r1
     seed: int = 0
@@ -71,7 +72,8 @@ def build(p: Params) -> Pipeline:
             Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram),
             Consensus(backend=model, k=p.k, temperature=p.temperature, max_tokens=p.max_tokens,
                       template=p.template or ("brief" if embedded else "r1"), seed=p.seed, tau=p.tau,
-                      pseudo_label=p.pseudo_label, kind=p.kind),
+                      pseudo_label=p.pseudo_label, kind=p.kind,
+                      judge=backend_from_params(p.backend, p.judge_model, p.endpoints) if p.judge_model else None),
         ],
         outputs=[TableOutput(), VerlParquet(), GRPOPrompts()],
     )

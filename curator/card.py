@@ -114,8 +114,7 @@ def front_matter(build: Build, license_value: str | None = None, hub_layout: boo
     configs = []
     # `datasets` refuses a split with no rows ('Instruction "train" corresponds to no data!'), so
     # empty splits are left out of `configs` (the card's tables still show them with 0 rows)
-    loadable = {c: [f for f in files if f.get("rows") != 0] for c, files in build.configs().items()}
-    loadable = {c: files for c, files in loadable.items() if files}
+    loadable = loadable_configs(build)
     for i, (config, files) in enumerate(loadable.items()):
         entry: dict[str, Any] = {"config_name": config}
         if config == "default" or (i == 0 and "default" not in loadable):
@@ -126,6 +125,12 @@ def front_matter(build: Build, license_value: str | None = None, hub_layout: boo
     if configs:
         meta["configs"] = configs
     return meta
+
+
+def loadable_configs(build: Build) -> dict[str, list[dict[str, Any]]]:
+    """The configs' output files that ``datasets`` can load: it refuses a split with no rows."""
+    loadable = {c: [f for f in files if f.get("rows") != 0] for c, files in build.configs().items()}
+    return {c: files for c, files in loadable.items() if files}
 
 
 @dataclass
@@ -140,8 +145,9 @@ def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None
                  license_value: str | None = None, hub_layout: bool = False) -> dict[str, Any]:
     """Everything the template may use; each section is ``None`` when the data lacks it."""
     meta = front_matter(build, license_value, hub_layout)
-    first_config = next(iter(build.configs()), "default")
-    first_split = (build.configs().get(first_config) or [{"split": "train"}])[0]["split"]
+    loadable = loadable_configs(build)
+    first_config = next(iter(loadable), "default")
+    first_split = (loadable.get(first_config) or [{"split": "train"}])[0]["split"]
     config_arg = "" if first_config == "default" else f'"{first_config}", '
     name = repo_id or "ORG/NAME"
     return {

@@ -333,8 +333,9 @@ def write_table(df: pl.DataFrame, path: str | Path | StoragePath) -> StoragePath
     if path.suffix not in (".jsonl", ".ndjson"):
         raise InputError(f"{path}: write .parquet or .jsonl")
     if not is_local(path):
-        with path.open("wb") as fh:
-            df.write_ndjson(fh)
+        buffer = io.BytesIO()  # whole first: a failed write must not upload half a file
+        df.write_ndjson(buffer)
+        path.write_bytes(buffer.getvalue())
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

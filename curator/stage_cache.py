@@ -15,7 +15,7 @@ import polars as pl
 from curator.funnel import StageStats
 from curator.io import write_table
 from curator.stage import StageOutput
-from curator.storage import StoragePath, read_parquet, remove_tree, sorted_paths
+from curator.storage import StoragePath, read_parquet, refresh, remove_tree, sorted_paths
 
 
 class CacheEntry:
@@ -60,6 +60,7 @@ class CacheEntry:
 
     def files(self, kind: str = "kept") -> list[StoragePath]:
         """Part files in row order: this entry's own batches, else its shards' batches in shard order."""
+        refresh(self.root)
         if any(self.root.glob("part-*.kept.parquet")):
             return sorted_paths(self.root.glob(f"part-*.{kind}.parquet"))
         return sorted_paths(self.root.glob(f"shards/*/part-*.{kind}.parquet"))

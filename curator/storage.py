@@ -9,7 +9,9 @@ from the URL, so nothing secret is written to run.json, logs or cards.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -44,6 +46,8 @@ def location(where: str | os.PathLike[str]) -> StoragePath:
     PosixPath('/tmp/run')
     """
     if isinstance(where, Path):
+        if re.match(r"^[a-z][a-z0-9+.-]+:/[^/]", str(where)):  # Path("s3://b/x") collapsed the //
+            raise StorageError(f"{where}: a URL given as a Path loses its '//'; pass the work directory as a string")
         return where
     if not isinstance(where, str) and hasattr(where, "fs"):  # a UPath already
         return where
@@ -62,14 +66,17 @@ def location(where: str | os.PathLike[str]) -> StoragePath:
     except ImportError:  # pragma: no cover - universal-pathlib is a dependency
         raise StorageError("fsspec URLs as work directory need universal-pathlib: pip install universal-pathlib") from None
     try:
-        return UPath(text)
+        try:  # no directory-listing cache: workers add parts that a cached listing would hide
+            return UPath(text, use_listings_cache=False)
+        except TypeError:  # a filesystem without listings caches
+            return UPath(text)
     except (ImportError, ValueError) as err:
         raise StorageError(f"{text}: no filesystem for {parts.scheme}:// ({err}). Install its fsspec package "
                            f"(s3fs for s3://, gcsfs for gs://, adlfs for az://)") from None
 
 
 def is_local(path: StoragePath) -> bool:
-    return isinstance(path, Path)
+    return isinstance(path, Path) and not is_url(path)  # universal-pathlib 0.2's UPath is a Path
 
 
 def absolute(path: StoragePath) -> StoragePath:
@@ -85,21 +92,28 @@ def remove_tree(path: StoragePath) -> None:
         path.fs.rm(path.path, recursive=True)
 
 
+def refresh(path: StoragePath) -> None:
+    """Forget cached listings under ``path`` (other processes may have written there)."""
+    if not is_local(path):
+        path.fs.invalidate_cache(path.path)
+
+
 def sorted_paths(paths: Any) -> list[StoragePath]:
     """Sorted by their text (``UPath`` objects do not order among themselves)."""
     return sorted(paths, key=str)
 
 
 def write_parquet(df: pl.DataFrame, path: StoragePath) -> None:
-    """Write so a reader never sees half a file: rename locally, one upload (atomic object) remotely."""
+    """Write so a reader never sees half a file: rename locally, one whole upload remotely."""
     if is_local(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         df.write_parquet(tmp)
         tmp.replace(path)
         return
-    with path.open("wb") as fh:
-        df.write_parquet(fh)
+    buffer = io.BytesIO()  # whole first: a failed write must not upload what it had so far
+    df.write_parquet(buffer)
+    path.write_bytes(buffer.getvalue())
 
 
 def read_parquet(path: StoragePath, columns: list[str] | None = None) -> pl.DataFrame:

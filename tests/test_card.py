@@ -230,11 +230,12 @@ def test_an_empty_split_is_left_out_of_configs_and_of_the_push(tmp_path: Path) -
 
     df = pl.DataFrame({"problem": ["What is 1 + 1?", "What is 2 + 2?"]})
     out = tmp_path / "partly_empty"
-    Pipeline("partly", df, [], outputs=[TableOutput(), HardOnly()]).run(out, quiet=True)
+    Pipeline("partly", df, [], outputs=[HardOnly(), TableOutput()]).run(out, quiet=True)
     text = _card(out)
     assert validate_card(text) == []
     splits = [f["split"] for c in DatasetCard(text).data.to_dict()["configs"] for f in c["data_files"]]
     assert splits == ["train"]  # `datasets` cannot load the 0-row "hard" split
+    assert 'split="train"' in text and 'split="hard"' not in text  # the usage line names a loadable split
     assert datasets.load_dataset(str(out), "default", split="train", cache_dir=str(tmp_path / "hf")).num_rows == 2
     plan = plan_push(out, "my-lab/partly", plots_into=tmp_path / "plots")
     assert [u.split for u in plan.uploads if u.kind == "data"] == ["train"]

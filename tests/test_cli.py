@@ -94,6 +94,32 @@ def test_quiet_sharded_build_prints_nothing_and_keeps_the_task_logs(tmp_path: Pa
                   "--executor", "processes", "--tasks", "2", "--workers", "2", "--quiet")
     assert res.returncode == 0, res.stderr
     assert res.stdout == "" and res.stderr == "", res.stderr[-2000:]
-    logs = list(work.glob("executors/*/stderr.log"))
-    assert logs and "Launching pipeline" in logs[0].read_text()  # datatrove's INFO went to the file
-    assert list(work.glob("executors/*/logs/task_00001.log"))
+    logs = list(work.glob("executors/*/logs/task_00001.stderr"))
+    assert logs and "Launching pipeline" in logs[0].read_text()  # datatrove's INFO went to the task's file
+    assert "Launching pipeline" in next(work.glob("executors/*/logs/task_00001.log")).read_text()
+
+
+QUIET_THEN_LOUD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {here!r})
+from curator.executors import ProcessesExecutor
+from curator.params import load_pipeline
+
+tmp = Path({tmp!r})
+load_pipeline(tmp / "quiet_pipeline.py").run(tmp / "quiet", executor=ProcessesExecutor(tasks=2, workers=2), quiet=True)
+sizes = {{str(p): p.stat().st_size for p in (tmp / "quiet").rglob("*.stderr")}}
+load_pipeline(tmp / "loud_pipeline.py").run(tmp / "loud", executor=ProcessesExecutor(tasks=2, workers=2), quiet=False)
+grown = [p for p, n in sizes.items() if Path(p).stat().st_size != n]
+print("GROWN", grown)
+"""
+
+
+def test_a_quiet_run_leaves_later_runs_in_the_same_process_loud(tmp_path: Path) -> None:
+    (tmp_path / "quiet_pipeline.py").write_text(FILTER_PIPELINE)
+    (tmp_path / "loud_pipeline.py").write_text(FILTER_PIPELINE.replace('"quiet"', '"loud"'))
+    script = QUIET_THEN_LOUD.format(here=str(Path(__file__).parent), tmp=str(tmp_path))
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "GROWN []" in res.stdout  # nothing of the second run went into the first run's files
+    assert "Launching pipeline" in res.stderr  # the second run's workers print as usual

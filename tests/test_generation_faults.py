@@ -1,7 +1,8 @@
 """Fault injection: a real misbehaving OpenAI-compatible server on loopback.
 
 Every fault kind is served to some problem's first attempt (429 with Retry-After, 500, a hang
-past the client timeout, a dropped connection, malformed JSON, empty choices); one problem
+past the client timeout, a dropped connection, malformed JSON, empty choices, a wrong-shaped
+body, an error body with status 200); one problem
 fails on every attempt. The run must complete, every problem must have its k samples or
 recorded failures, and nothing may be duplicated.
 """
@@ -9,10 +10,12 @@ recorded failures, and nothing may be duplicated.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 
 import polars as pl
+import pytest
 
 from curator import Pipeline
 from curator.generation import Generate, make_backend
@@ -23,7 +26,7 @@ K = 3
 
 
 class Script:
-    """First attempt of problem i gets FAULTS[i % 6]; the problem 'always fails' always gets 500."""
+    """First attempt of problem i gets FAULTS[i % len(FAULTS)]; the problem 'always fails' always gets 500."""
 
     def __init__(self) -> None:
         self.attempts: dict[str, list[float]] = {}
@@ -132,3 +135,15 @@ def test_truncation_policies(tmp_path):
                          finishers=()).run(tmp_path / "retry", quiet=True)
         assert server.requests - before == 4  # per problem: one n=2 request at 10 tokens, one n=2 retry at 20
         assert {s["status"] for r in retry["samples"].to_list() for s in r} == {"ok"}
+
+
+def test_content_parts_are_joined_and_wrong_shapes_are_malformed():
+    from curator.generation.backends.openai_compat import classify, response_json
+
+    parts = {"choices": [{"message": {"content": [{"type": "text", "text": "4"}, {"type": "text", "text": "2"}]}}]}
+    assert response_json(json.dumps(parts).encode())["choices"][0]["message"]["content"] == "42"
+    for bad in ({"choices": [{"message": None}]}, {"choices": [{"message": {"content": 7}}]},
+                {"choices": [{"message": {"content": "x"}}], "usage": "many"}, [1, 2]):
+        with pytest.raises(ValueError) as err:
+            response_json(json.dumps(bad).encode())
+        assert classify(err.value) == ("malformed response", True)

@@ -149,6 +149,16 @@ def test_identity_has_no_url_nor_key(monkeypatch):
     assert same_elsewhere.identity() == b.identity()
     assert make_backend("ray_llm", engine="http", model="m", url="http://h/v1",
                         extra_params={"top_k": 20}).identity()["extra_params"] == {"top_k": 20}
+    # config fields that may change outputs are in the key; speed-only ones are not
+    tuned = make_backend("ray_llm", engine="http", model="m", url="http://h/v1",
+                         config_kwargs={"chat_template": "{{ messages }}", "max_concurrent_batches": 8})
+    assert tuned.identity()["config_kwargs"] == {"chat_template": "{{ messages }}"}
+
+
+def test_extra_params_cannot_override_the_per_sample_request():
+    for key in ("n", "seed"):
+        with pytest.raises(ValueError, match="may not set"):
+            make_backend("ray_llm", engine="http", model="m", url="http://h/v1", extra_params={key: 4})
 
 
 def test_http_options_are_checked():

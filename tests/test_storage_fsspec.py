@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import fsspec
 import polars as pl
@@ -19,7 +21,9 @@ from scale_stages import NotTooLong, ProblemLength, assert_same_build
 from curator import Pipeline
 from curator.executors import ProcessesExecutor, SlurmExecutor
 from curator.generation import Generate, make_backend
-from curator.sources import ReadProblems
+from curator.pipeline import StageError
+from curator.sources import SAMPLE_PROBLEMS, ReadProblems
+from curator.stage import Filter
 from curator.storage import StorageError, is_local, location
 from filters.dedup import Dedup
 from filters.quality import ProblemQuality, QualityRules
@@ -58,6 +62,21 @@ def _pipeline(rows: int = 24, generate: bool = False) -> Pipeline:
     if generate:
         stages.append(Generate(backend=make_backend("embedded", n_threads=1), k=2, max_tokens=8, progress=False))
     return Pipeline("s3", ReadProblems(limit=rows), [*stages, Dedup(), ProblemLength()])
+
+
+@dataclass
+class FailsWhileFlagged(Filter):
+    """Raises on the batch holding ``fail_on`` while the file ``flag`` exists (an interrupted run)."""
+
+    flag: str = ""
+    fail_on: str = ""
+    batch_size: ClassVar[int] = 4
+    needs: ClassVar[tuple[str, ...]] = ("problem",)
+
+    def reasons(self, df: pl.DataFrame) -> pl.Series:
+        if self.flag and os.path.exists(self.flag) and self.fail_on in df["problem"].to_list():
+            raise RuntimeError("interrupted")
+        return pl.Series([None] * df.height, dtype=pl.String)
 
 
 def _listing(url: str) -> list[str]:
@@ -148,3 +167,23 @@ def test_ray_build_with_s3_work_dir_equals_local_build(s3, ray_cluster, tmp_path
     _pipeline().run(tmp_path / "ray", work_dir=url, executor=RayExecutor(tasks=2), quiet=True)
     assert_same_build(tmp_path / "local", tmp_path / "ray")
     assert any("/shards/00001-of-00002/" in n for n in _listing(url))
+
+
+def test_interrupted_sharded_build_on_s3_resumes_to_the_full_result(s3, tmp_path):
+    # the last shard fails mid-way; the rerun must see every part the workers wrote since,
+    # not a directory listing cached before they wrote it
+    flag = tmp_path / "interrupt"
+    flag.write_text("")
+    last = json.loads(SAMPLE_PROBLEMS.read_text().splitlines()[16])["problem"]  # first batch of shard 3 of 3
+
+    def pipe() -> Pipeline:
+        return Pipeline("s3", ReadProblems(limit=24), [NotTooLong(), FailsWhileFlagged(str(flag), last), Dedup(),
+                                                       ProblemLength()])
+
+    url = s3()
+    with pytest.raises(StageError, match="interrupted"):
+        pipe().run(tmp_path / "sharded", work_dir=url, executor=ProcessesExecutor(tasks=3, workers=2), quiet=True)
+    flag.unlink()
+    pipe().run(tmp_path / "local", quiet=True)
+    pipe().run(tmp_path / "sharded", work_dir=url, executor=ProcessesExecutor(tasks=3, workers=2), quiet=True)
+    assert_same_build(tmp_path / "local", tmp_path / "sharded")

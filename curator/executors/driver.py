@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sys
+import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from curator.executors.config import ExecutorConfig, ProcessesExecutor, RayExecutor, SlurmExecutor
+from curator.executors.quiet import quiet_driver
 from curator.executors.shards import (
     Segment,
     Slot,
@@ -200,9 +198,8 @@ class ShardedRunner(Runner):
         if not self.quiet:
             self.console.print(f"[bold]{names}[/] on {self.config.name}: {seg.tasks} shards (logs: {logs})")
         step = SegmentStep(dumps((seg, self.wctx)), f"curator: {names}")
-        executor = self._executor([step], seg.tasks, logs)
-        local_logs = logs if is_local(logs) else self.out_dir / ".executors" / seg.key
-        with stderr_to_file(local_logs / "stderr.log" if self.quiet else None):
+        with quiet_driver(self.quiet):
+            executor = self._executor([step], seg.tasks, logs)
             executor.run()
         missing = executor.get_incomplete_ranks()
         if missing:
@@ -210,55 +207,38 @@ class ShardedRunner(Runner):
                              f"see {logs}/logs/task_{missing[0]:05d}.log. Rerun the same command: finished shards "
                              "and batches are kept.")
 
+    def _stderr_dir(self, logs: StoragePath) -> str | None:
+        """With --quiet, where tasks put what they print: next to their logs, or nowhere (remote logs)."""
+        if not self.quiet:
+            return None
+        return str(logs / "logs") if is_local(logs) else ""
+
     def _executor(self, pipeline: list[Any], tasks: int, logs: StoragePath) -> Any:
         cfg = self.config
         if isinstance(cfg, ProcessesExecutor):
-            from datatrove.executor import LocalPipelineExecutor
+            from curator.executors.quiet import QuietLocalPipelineExecutor
 
-            return LocalPipelineExecutor(pipeline, tasks=tasks, workers=cfg.workers, logging_dir=str(logs))
+            return QuietLocalPipelineExecutor(pipeline, tasks=tasks, workers=cfg.workers, logging_dir=str(logs),
+                                              stderr_dir=self._stderr_dir(logs))
         if isinstance(cfg, RayExecutor):
-            from datatrove.executor.ray import RayPipelineExecutor
+            from curator.executors.quiet import QuietRayPipelineExecutor
 
-            _ensure_ray(cfg)
-            return RayPipelineExecutor(pipeline, tasks=tasks, workers=cfg.workers, logging_dir=str(logs),
-                                       cpus_per_task=cfg.cpus_per_task, mem_per_cpu_gb=cfg.mem_per_cpu_gb,
-                                       gpus_per_task=cfg.gpus_per_task)
+            _ensure_ray(cfg, self.quiet)
+            return QuietRayPipelineExecutor(pipeline, tasks=tasks, workers=cfg.workers, logging_dir=str(logs),
+                                            stderr_dir=self._stderr_dir(logs), cpus_per_task=cfg.cpus_per_task,
+                                            mem_per_cpu_gb=cfg.mem_per_cpu_gb, gpus_per_task=cfg.gpus_per_task)
         raise TypeError(f"no synchronous executor for {type(cfg).__name__}")
 
 
-@contextmanager
-def stderr_to_file(path: Path | None) -> Iterator[None]:
-    """With ``--quiet``: send what datatrove's task loggers print (INFO on stderr) to a file instead.
-
-    datatrove gives every task a stderr sink at INFO, whatever the caller asked for; the
-    redirection is of file descriptor 2, so worker processes (and Ray's forwarded worker
-    output) land in the file too. Nothing is dropped: the task logs are under ``logs/`` as well.
-    """
-    if path is None:
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with path.open("ab") as fh:
-            os.dup2(fh.fileno(), 2)
-            try:
-                yield
-            finally:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
-
-
-def _ensure_ray(cfg: RayExecutor) -> None:
+def _ensure_ray(cfg: RayExecutor, quiet: bool = False) -> None:
     try:
         import ray
     except ImportError as err:
         raise ImportError("the ray executor needs Ray: pip install 'reasoning-curator[ray]'") from err
     if not ray.is_initialized():
+        # quiet: Ray's own start-up lines off, and the workers' output stays in Ray's log files
+        options = {"logging_level": logging.WARNING, "log_to_driver": False} if quiet else {}
         if cfg.address:
-            ray.init(address=cfg.address)
+            ray.init(address=cfg.address, **options)
         else:
-            ray.init(num_cpus=cfg.num_cpus, include_dashboard=False)
+            ray.init(num_cpus=cfg.num_cpus, include_dashboard=False, **options)

@@ -27,7 +27,7 @@ from typing import Any
 
 Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
 FaultFn = Callable[[int, dict[str, Any]], "str | None"]
-FAULTS = ("429", "500", "hang", "drop", "malformed", "empty")
+FAULTS = ("429", "500", "hang", "drop", "malformed", "empty", "shape", "error200")
 
 
 def echo_responder(req: dict[str, Any]) -> str:
@@ -106,6 +106,11 @@ class FakeServer:
                 elif kind == "empty":
                     self._send(200, json.dumps({"id": "x", "object": "chat.completion", "created": 0,
                                                 "model": "fake", "choices": []}).encode())
+                elif kind == "shape":  # valid JSON, wrong shape: the message is a bare string
+                    self._send(200, json.dumps({"id": "x", "object": "chat.completion", "model": "fake",
+                                                "choices": [{"index": 0, "message": "hello"}], "usage": 5}).encode())
+                elif kind == "error200":  # an error body with status 200 (some proxies do this)
+                    self._send(200, b'{"error": {"message": "upstream overloaded"}}')
                 elif kind == "hang":
                     time.sleep(server.hang_seconds)
                     self.close_connection = True

@@ -50,14 +50,30 @@ def _retry_after(err: Exception) -> float | None:
 
 
 def response_json(body: bytes) -> dict[str, Any]:
-    """A chat completion's JSON with at least one choice, or the error that says what is wrong."""
+    """A chat completion's JSON with at least one well-formed choice, or the error that says what is wrong.
+
+    Each choice's ``message.content`` comes back a string (a list of text parts is joined).
+    """
     resp = json.loads(body)
-    if not isinstance(resp, dict) or not isinstance(resp.get("choices", []), list):
+    if not isinstance(resp, dict):
         raise ValueError(f"not a chat completion: {body[:200]!r}")
-    if not resp.get("choices"):
+    if resp.get("error") and not resp.get("choices"):
+        raise ValueError(f"error in a 200 response: {str(resp['error'])[:300]}")
+    choices = resp.get("choices")
+    if not isinstance(choices, list | None) or not isinstance(resp.get("usage"), dict | None):
+        raise ValueError(f"not a chat completion: {body[:200]!r}")
+    if not choices:
         raise EmptyChoices("the response has no choices")
-    if not all(isinstance(ch, dict) for ch in resp["choices"]):
-        raise ValueError(f"malformed choices: {body[:200]!r}")
+    for ch in choices:
+        message = ch.get("message") if isinstance(ch, dict) else None
+        if not isinstance(message, dict):
+            raise ValueError(f"a choice without a message object: {body[:200]!r}")
+        content = message.get("content")
+        if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
+            content = "".join(p.get("text") or "" for p in content if isinstance(p, dict))
+            message["content"] = content
+        if not isinstance(content, str | None):
+            raise ValueError(f"message content is {type(content).__name__}, not text: {body[:200]!r}")
     return resp
 
 

@@ -28,8 +28,19 @@ from curator.generation.types import BackendStats, Completion, Job, OnResult
 
 INSTALL_HINT = "the ray_llm backend needs Ray Data LLM: pip install 'reasoning-curator[ray-llm]'"
 VLLM_HINT = "the ray_llm backend's vllm engine needs vLLM on a CUDA machine: pip install 'ray[llm]'"
-#: vLLM engine arguments that change what is generated (part of the identity, hence of cache keys)
-OUTPUT_ENGINE_KWARGS = ("max_model_len", "dtype", "quantization", "revision", "tokenizer", "tokenizer_revision")
+#: vLLM engine arguments that only change speed or placement; every other one is part of the
+#: identity (hence of cache keys), since it may change what is generated
+THROUGHPUT_ENGINE_KWARGS = frozenset({
+    "tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size", "gpu_memory_utilization",
+    "max_num_seqs", "max_num_batched_tokens", "enable_chunked_prefill", "enable_prefix_caching",
+    "swap_space", "cpu_offload_gb", "distributed_executor_backend", "disable_log_stats", "enforce_eager",
+    "block_size", "num_scheduler_steps", "disable_custom_all_reduce",
+})
+#: ray.data.llm config fields that only change speed or placement (the rest are in the identity)
+THROUGHPUT_CONFIG_KWARGS = frozenset({
+    "max_concurrent_batches", "runtime_env", "resources_per_bundle", "placement_group_config",
+    "experimental", "max_pending_requests", "log_engine_metrics",
+})
 ENGINES = ("vllm", "http")
 _EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:Error|Exception)): (.+)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -199,6 +210,10 @@ class RayLLMBackend:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"ray_llm backend: engine must be one of {ENGINES}, got {self.engine!r}")
+        reserved = {"n", "seed"} & set(self.extra_params)
+        if reserved:
+            raise ValueError(f"ray_llm backend: extra_params may not set {sorted(reserved)}; each sample is one "
+                             "request with n=1 and seed = sampling seed + sample index (the request cache's key)")
         if self.engine == "http":
             if not self.url:
                 raise ValueError("ray_llm backend: engine='http' needs url= (an OpenAI-compatible base URL)")
@@ -221,7 +236,10 @@ class RayLLMBackend:
         if self.extra_params:
             ident["extra_params"] = self.extra_params
         if self.engine == "vllm":
-            ident.update({k: self.engine_kwargs[k] for k in OUTPUT_ENGINE_KWARGS if k in self.engine_kwargs})
+            ident.update({k: v for k, v in sorted(self.engine_kwargs.items()) if k not in THROUGHPUT_ENGINE_KWARGS})
+        config = {k: v for k, v in sorted(self.config_kwargs.items()) if k not in THROUGHPUT_CONFIG_KWARGS}
+        if config:
+            ident["config_kwargs"] = config
         return ident
 
     def endpoint(self) -> str:
@@ -276,9 +294,11 @@ class RayLLMBackend:
                 failure = err
                 break
             c = to_completion(row, self.model)
+            job_no = int(row["job"])
+            if (job_no, c.index) in done:
+                continue  # a row Ray delivered twice (a retried block): one answer per sample
             if c.error is not None:
                 self.stats.error(error_kind(c))
-            job_no = int(row["job"])
             done.add((job_no, c.index))
             on_result(jobs[job_no], c)
         if failure is None:

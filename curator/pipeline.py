@@ -26,7 +26,7 @@ from curator.outputs import Output, OutputFile, TableOutput
 from curator.sources import ReadProblems
 from curator.stage import RunContext, Stage, StageOutput, stage_adds, stage_needs
 from curator.stage_cache import StageCache
-from curator.storage import StoragePath, location
+from curator.storage import StoragePath, check_root, location
 from curator.table import PROBLEM_SCHEMA, conform
 
 
@@ -268,6 +268,7 @@ class Runner:
     # -- the run -------------------------------------------------------------------------
     def run(self) -> pl.DataFrame:
         self._check_plan()
+        check_root(self.work_dir)
         started = time.time()
         self._prepare_out_dir()
         df, fp = self._load()

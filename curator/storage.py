@@ -75,6 +75,20 @@ def location(where: str | os.PathLike[str]) -> StoragePath:
                            f"(s3fs for s3://, gcsfs for gs://, adlfs for az://)") from None
 
 
+def check_root(path: StoragePath) -> None:
+    """Refuse a URL whose bucket (or container) is missing: writing there would create one."""
+    if is_local(path) or not path.anchor:
+        return
+    try:
+        found = path.fs.exists(path.anchor)
+    except OSError as err:
+        raise StorageError(f"{path}: cannot reach it ({type(err).__name__}: {err}); check the endpoint and the "
+                           "credentials in the environment") from None
+    if not found:
+        raise StorageError(f"{path}: {path.anchor.rstrip('/')} does not exist or is not readable with these "
+                           "credentials; create it first (curator does not create buckets)")
+
+
 def is_local(path: StoragePath) -> bool:
     return isinstance(path, Path) and not is_url(path)  # universal-pathlib 0.2's UPath is a Path
 

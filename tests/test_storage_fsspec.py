@@ -187,3 +187,9 @@ def test_interrupted_sharded_build_on_s3_resumes_to_the_full_result(s3, tmp_path
     pipe().run(tmp_path / "local", quiet=True)
     pipe().run(tmp_path / "sharded", work_dir=url, executor=ProcessesExecutor(tasks=3, workers=2), quiet=True)
     assert_same_build(tmp_path / "local", tmp_path / "sharded")
+
+
+def test_a_missing_bucket_is_named_not_created(s3, tmp_path):
+    with pytest.raises(StorageError, match="curator-typo does not exist"):
+        _pipeline().run(tmp_path / "out", work_dir="s3://curator-typo/run", quiet=True)
+    assert not fsspec.filesystem("s3").exists("curator-typo")

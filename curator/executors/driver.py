@@ -33,7 +33,7 @@ from curator.funnel import StageStats
 from curator.pipeline import Pipeline, Runner, StageError
 from curator.stage import StageOutput
 from curator.stage_cache import CacheEntry
-from curator.storage import StorageError, StoragePath, absolute, is_local
+from curator.storage import StorageError, StoragePath, absolute, check_root, is_local
 
 
 @dataclass
@@ -167,6 +167,7 @@ class ShardedRunner(Runner):
     # -- running -----------------------------------------------------------------------------
     def run(self) -> pl.DataFrame | None:
         self._check_plan()
+        check_root(self.work_dir)
         started = time.time()
         self._prepare_out_dir()
         load_root, load_fp = self._load_to_cache()

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from curator.storage import StoragePath, is_local, location, write_parquet
+from curator.storage import StoragePath, location, write_whole
 from curator.table import PROBLEM_SCHEMA, conform
 
 OnBadRows = Literal["error", "quarantine"]
@@ -328,19 +328,11 @@ def write_table(df: pl.DataFrame, path: str | Path | StoragePath) -> StoragePath
     """Write Parquet (``.parquet``) or JSON lines (``.jsonl``), creating the folder; never half a file."""
     path = location(path)
     if path.suffix == ".parquet":
-        write_parquet(df, path)
-        return path
-    if path.suffix not in (".jsonl", ".ndjson"):
+        write_whole(path, df.write_parquet)
+    elif path.suffix in (".jsonl", ".ndjson"):
+        write_whole(path, df.write_ndjson)
+    else:
         raise InputError(f"{path}: write .parquet or .jsonl")
-    if not is_local(path):
-        buffer = io.BytesIO()  # whole first: a failed write must not upload half a file
-        df.write_ndjson(buffer)
-        path.write_bytes(buffer.getvalue())
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    df.write_ndjson(tmp)
-    tmp.replace(path)  # atomic: a killed run never leaves half a file under the real name
     return path
 
 

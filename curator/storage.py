@@ -13,6 +13,7 @@ import io
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
@@ -117,16 +118,17 @@ def sorted_paths(paths: Any) -> list[StoragePath]:
     return sorted(paths, key=str)
 
 
-def write_parquet(df: pl.DataFrame, path: StoragePath) -> None:
-    """Write so a reader never sees half a file: rename locally, one whole upload remotely."""
+def write_whole(path: StoragePath, write: Callable[[Any], object]) -> None:
+    """``write(target)`` so a reader never sees half a file: a renamed temp file locally, one
+    whole upload remotely (a failed write uploads nothing)."""
     if is_local(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        df.write_parquet(tmp)
+        write(tmp)
         tmp.replace(path)
         return
-    buffer = io.BytesIO()  # whole first: a failed write must not upload what it had so far
-    df.write_parquet(buffer)
+    buffer = io.BytesIO()
+    write(buffer)
     path.write_bytes(buffer.getvalue())
 
 

@@ -47,3 +47,17 @@ def probe_stages(backend: Any, *, max_tokens: int, template: str | None = None, 
         SolvedByProbe(),
         SetAsideProbe(),
     ]
+
+
+def probe_from_params(p: Any) -> list[Stage]:
+    """The s1K / LIMO recipes' probe from their ``--param``s (none when ``p.probe`` is off).
+
+    ``probe_model`` (else the reasoner's ``model``) on the same ``backend`` and ``endpoints``,
+    ``probe_max_tokens``, ``template``; seeded apart from the main draw so it is independent of it.
+    """
+    if not p.probe:
+        return []
+    from curator.generation import backend_from_params
+
+    probe = backend_from_params(p.backend, p.probe_model or p.model, p.endpoints)
+    return probe_stages(probe, max_tokens=p.probe_max_tokens, template=p.template or None, seed=p.seed + 1000)

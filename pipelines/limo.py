@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from curator import InputParams, Pipeline, Stage, TableOutput
+from curator import InputParams, Pipeline, TableOutput
 from curator.exports import SFTMessages
 from curator.generation import Generate, backend_from_params
-from curator.probe import probe_stages
+from curator.probe import probe_from_params
 from curator.selection import SelectLimo
 from curator.sources import SAMPLE_PROBLEMS
 from curator.verify import Verify
@@ -62,14 +62,6 @@ class Params(InputParams):
     seed: int = 0
 
 
-def difficulty(p: Params) -> list[Stage]:
-    if not p.probe:
-        return []
-    probe = backend_from_params(p.backend, p.probe_model or p.model, p.endpoints)
-    # seeded apart from the main draw so the probe is independent of it
-    return probe_stages(probe, max_tokens=p.probe_max_tokens, template=p.template or None, seed=p.seed + 1000)
-
-
 def build(p: Params) -> Pipeline:
     reasoner = backend_from_params(p.backend, p.model, p.endpoints)
     think = p.require_think
@@ -80,7 +72,7 @@ def build(p: Params) -> Pipeline:
             ProblemQuality(rules=QualityRules(multiple_choice=False, true_false=False, yes_no=False)),
             Dedup(),
             Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram),
-            *difficulty(p),
+            *probe_from_params(p),
             Generate(backend=reasoner, k=p.k, temperature=p.temperature, max_tokens=p.max_tokens,
                      template=p.template or None, seed=p.seed),
             Verify(),

@@ -31,7 +31,7 @@ from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.domains import KeywordDomains
 from curator.exports import SFTMessages
 from curator.generation import Generate, backend_from_params
-from curator.probe import probe_stages
+from curator.probe import probe_from_params
 from curator.rejection_sampling import RejectionSample
 from curator.selection import SelectS1
 from curator.sources import SAMPLE_PROBLEMS
@@ -61,14 +61,6 @@ class Params(InputParams):
     seed: int = 0
 
 
-def difficulty(p: Params) -> list[Stage]:
-    if not p.probe:
-        return []
-    probe = backend_from_params(p.backend, p.probe_model or p.model, p.endpoints)
-    # seeded apart from the main draw so the probe is independent of it
-    return probe_stages(probe, max_tokens=p.probe_max_tokens, template=p.template or None, seed=p.seed + 1000)
-
-
 def correct_only(p: Params) -> list[Stage]:
     return [RejectionSample(policy="first", max_per_problem=1)] if p.require_correct else []
 
@@ -83,7 +75,7 @@ def build(p: Params) -> Pipeline:
             Dedup(near=False),  # s1: exact dedup
             Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram),
             KeywordDomains(),
-            *difficulty(p),
+            *probe_from_params(p),
             Generate(backend=teacher, k=1, temperature=p.temperature, max_tokens=p.max_tokens,
                      template=p.template or None, seed=p.seed),
             Verify(),

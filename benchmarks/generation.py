@@ -87,8 +87,8 @@ def run_stage(url: str, items: list[str], a: argparse.Namespace) -> int:
     """The stage as a pipeline runs it: setup (opens the request cache), apply, teardown."""
     import polars as pl
 
-    from curator.stage import RunContext
-    from curator.table import conform
+    from curator.core.stage import RunContext
+    from curator.core.table import conform
 
     stage = _stage(url, a)
     df = conform(pl.DataFrame({"problem": items}))
@@ -199,8 +199,8 @@ def warm_imports(name: str) -> None:
     if name in ("stage", "pipeline"):
         import polars  # noqa: F401
 
+        import curator.core.pipeline  # noqa: F401
         import curator.generation  # noqa: F401
-        import curator.pipeline  # noqa: F401
     elif name == "bespoke":
         # offline: tiktoken's cl100k_base from the copy that litellm (a Bespoke dependency) ships
         import litellm.litellm_core_utils.tokenizers as tk

@@ -22,7 +22,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from curator.table import SAMPLE_FIELDS  # noqa: E402
+from curator.core.table import SAMPLE_FIELDS  # noqa: E402
 from filters.language import LanguageConsistency, consistency_reasons, detect_language  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "lang_cots.jsonl"

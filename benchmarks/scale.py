@@ -59,7 +59,7 @@ def make_problems(n: int, seed: int = 0) -> pl.DataFrame:
 
 def pipeline(path: str, benchmark: str):  # noqa: ANN201 - a curator Pipeline
     from curator import Pipeline, map_stage
-    from curator.sources import ReadProblems
+    from curator.core.sources import ReadProblems
     from filters.decontaminate import Decontaminate
     from filters.dedup import Dedup
     from filters.language import script_language
@@ -112,8 +112,8 @@ class PeakRSS:
 
 def run_one(size: int, engine: str, workers: int, tmp: Path) -> dict:
     """One build in this process; returns its numbers."""
+    from curator.core.sources import SAMPLE_PROBLEMS
     from curator.executors import RayExecutor
-    from curator.sources import SAMPLE_PROBLEMS
 
     data = tmp / f"problems-{size}.parquet"
     bench = str(SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl")

@@ -23,10 +23,10 @@ os.environ.setdefault("POLARS_MAX_THREADS", "2")
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from curator.curriculum import assign_splits  # noqa: E402
-from curator.difficulty import Difficulty, pass_rate_columns  # noqa: E402
-from curator.rl_pool import balanced_sample, largest_remainder, mirrored_j  # noqa: E402
-from curator.selection import select_s1, trace_length  # noqa: E402
+from curator.selection.curriculum import assign_splits  # noqa: E402
+from curator.selection.difficulty import Difficulty, pass_rate_columns  # noqa: E402
+from curator.selection.rl_pool import balanced_sample, largest_remainder, mirrored_j  # noqa: E402
+from curator.selection.small_sets import select_s1, trace_length  # noqa: E402
 
 DOMAINS = [f"d{i:02d}" for i in range(50)]
 

@@ -3,8 +3,8 @@
 Speed: N (gold, response) pairs, k responses per gold as in a real verify stage (long-CoT
 responses with the answer boxed at the end, right and wrong ones, in many notations).
 Baseline: one process calling ``math_verify.parse`` on gold and response, then ``verify``.
-Ours: ``curator.verify.VerifyPool`` (worker processes, cached gold parses, exact checks
-first) running ``curator.answers.grade``.
+Ours: ``curator.answers.verify.VerifyPool`` (worker processes, cached gold parses, exact checks
+first) running ``curator.answers.grading.grade``.
 
 Accuracy: ``grade`` vs plain math-verify on the project's hand-written case table, and
 ``is_equivalent`` vs math-verify on math-verify's own test pairs (``--peer-cases FILE``).
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from math_verify import parse, verify
 
-from curator.answers import grade, is_equivalent
-from curator.verify import VerifyPool, grade_item
+from curator.answers.grading import grade, is_equivalent
+from curator.answers.verify import VerifyPool, grade_item
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "answer_cases.jsonl"
 FILLER = ("Let me think about this step by step. First we set up the equation and simplify both sides. "
@@ -130,7 +130,7 @@ def main() -> None:
     print("|---|---|---|---|")
     print(f"| plain loop: math_verify parse + verify | {s['base_s']:.1f} | {s['n'] / s['base_s']:,.0f} | "
           f"{s['base_acc']:.4f} |")
-    print(f"| curator.verify pool + answers.grade | {s['ours_s']:.1f} | {s['n'] / s['ours_s']:,.0f} | "
+    print(f"| curator.answers.verify pool + answers.grade | {s['ours_s']:.1f} | {s['n'] / s['ours_s']:,.0f} | "
           f"{s['ours_acc']:.4f} |")
     print(f"speed-up: {s['base_s'] / s['ours_s']:.2f}x; time-outs: {s['timeouts']}")
 
@@ -139,7 +139,7 @@ def main() -> None:
     print("| grader | correct | accuracy |")
     print("|---|---|---|")
     print(f"| plain math-verify (parse gold, parse response, verify) | {c['base']} | {c['base'] / c['n']:.3f} |")
-    print(f"| curator.answers.grade | {c['ours']} | {c['ours'] / c['n']:.3f} |")
+    print(f"| curator.answers.grading.grade | {c['ours']} | {c['ours'] / c['n']:.3f} |")
     print(f"ungradable golds returned as None by grade: {c['ours_none']}/{c['n_none']} "
           "(math-verify has no such outcome)")
 
@@ -149,7 +149,7 @@ def main() -> None:
         print("| grader | agrees with the expected label | accuracy |")
         print("|---|---|---|")
         print(f"| math-verify parse + verify | {p['base']} | {p['base'] / p['n']:.3f} |")
-        print(f"| curator.answers.is_equivalent | {p['ours']} | {p['ours'] / p['n']:.3f} |")
+        print(f"| curator.answers.grading.is_equivalent | {p['ours']} | {p['ours'] / p['n']:.3f} |")
 
 
 if __name__ == "__main__":

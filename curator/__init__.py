@@ -1,11 +1,11 @@
 """reasoning-curator: composable, cached pipelines for reasoning training data."""
 
-from curator.io import InputError, read_problems, read_table, write_table
-from curator.outputs import SplitOutput, TableOutput
-from curator.params import load_pipeline
-from curator.pipeline import Pipeline
-from curator.sources import SAMPLE_PROBLEMS, InputParams, ReadProblems
-from curator.stage import (
+from curator.core.io import InputError, read_problems, read_table, write_table
+from curator.core.outputs import SplitOutput, TableOutput
+from curator.core.params import load_pipeline
+from curator.core.pipeline import Pipeline
+from curator.core.sources import SAMPLE_PROBLEMS, InputParams, ReadProblems
+from curator.core.stage import (
     Filter,
     Map,
     SampleFilter,
@@ -15,7 +15,7 @@ from curator.stage import (
     filter_stage,
     map_stage,
 )
-from curator.table import make_id
+from curator.core.table import make_id
 
 __all__ = [
     "Filter", "InputError", "InputParams", "Map", "Pipeline", "ReadProblems", "SAMPLE_PROBLEMS", "SampleFilter", "SampleMap",

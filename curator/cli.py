@@ -58,8 +58,8 @@ def build(
     revision: Annotated[str | None, typer.Option("--revision", help="With --push-to-hub: push to this branch.")] = None,
 ) -> None:
     """Run a pipeline file: load, run every stage (cached), write the dataset, the funnel and the card."""
-    from curator.io import InputError
-    from curator.params import ParamError, load_pipeline
+    from curator.core.io import InputError
+    from curator.core.params import ParamError, load_pipeline
 
     overrides = list(param or [])
     if on_bad_rows:
@@ -110,7 +110,7 @@ def params(pipeline: Annotated[Path, PIPELINE_ARG]) -> None:
     """List a pipeline's parameters, their types and defaults."""
     from rich.table import Table
 
-    from curator.params import describe_params, load_pipeline_module
+    from curator.core.params import describe_params, load_pipeline_module
 
     module = load_pipeline_module(pipeline)
     table = Table(title=f"{pipeline} parameters (override with --param key=value)")
@@ -127,10 +127,10 @@ OUT_DIR_ARG = typer.Argument(..., help="A build's output directory (where funnel
 
 
 def _push(out_dir: Path, repo_id: str, private: bool, revision: str | None, dry_run: bool) -> None:
-    from curator.card import CardError
-    from curator.hub import HubError
-    from curator.hub import dry_run as plan_lines
-    from curator.hub import push as push_build
+    from curator.publish.card import CardError
+    from curator.publish.hub import HubError
+    from curator.publish.hub import dry_run as plan_lines
+    from curator.publish.hub import push as push_build
 
     try:
         if dry_run:
@@ -166,8 +166,8 @@ def inspect(
     samples: Annotated[int, typer.Option("--samples", "-n", help="How many rows to show with their first sample.")] = 3,
 ) -> None:
     """Show a build in the terminal: funnel, outputs, column summary, rejects by reason, a few samples."""
-    from curator.card import CardError
-    from curator.inspect import inspect_build
+    from curator.publish.card import CardError
+    from curator.publish.inspect import inspect_build
 
     try:
         inspect_build(out_dir, Console(), samples=samples)
@@ -183,7 +183,7 @@ def card(
     license: Annotated[str | None, typer.Option("--license", help="Declare the license (a Hub id, e.g. apache-2.0) instead of inheriting it from the sources.")] = None,
 ) -> None:
     """(Re)generate the data card and its plots from a build, e.g. after editing the template."""
-    from curator.card import CardError, render_card, validate_card
+    from curator.publish.card import CardError, render_card, validate_card
 
     try:
         result = render_card(out_dir, into=into, template=template, license_value=license)

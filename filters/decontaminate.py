@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.stage import RunContext, Stage, StageOutput
+from curator.core.stage import RunContext, Stage, StageOutput
 
 _TOKEN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+")
 _NON_WORD_OR_DIGIT = re.compile(r"[\W\d_]+")
@@ -47,7 +47,7 @@ class Benchmark:
 
     def identity(self) -> dict[str, Any]:
         """Keyed by content for files, by id + split for Hub datasets (never by a local path)."""
-        from curator.fingerprint import file_hash
+        from curator.core.fingerprint import file_hash
 
         p = Path(self.path)
         where: Any = {"sha256": file_hash(p)} if p.is_file() else {"hub": self.path, "split": self.split,

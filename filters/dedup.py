@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from curator.stage import Stage, StageOutput
+from curator.core.stage import Stage, StageOutput
 
 # --- normalization (polars expressions: Rust regex, so no look-arounds) ------------------------------------
 _LATEX_SPACING = (r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|displaystyle|textstyle|"
@@ -101,7 +101,7 @@ def answers_differ(a: str | None, b: str | None) -> bool:
     except ValueError:
         pass
     try:
-        from curator.answers import is_equivalent  # the verifier, when installed
+        from curator.answers.grading import is_equivalent  # the verifier, when installed
     except ImportError:
         return True
     try:

@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.samples import explode_samples, implode_samples
-from curator.stage import SAMPLE_CONTEXT, SampleFilter, StageOutput, reject_frame
+from curator.core.samples import explode_samples, implode_samples
+from curator.core.stage import SAMPLE_CONTEXT, SampleFilter, StageOutput, reject_frame
 
 # --- stripping what is not prose -------------------------------------------------------------
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.S)

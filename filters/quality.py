@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from curator.stage import Filter
+from curator.core.stage import Filter
 
 _I = re.I | re.M
 _ASY = re.compile(r"\[asy\]|\\begin\{asy\}", re.I)
@@ -57,7 +57,7 @@ class QualityRules:
     proof: bool = True  # Big-Math, Kimi k1.5, R1 RL prompts
     multi_part: bool = True  # Big-Math
     unparseable_answer: bool = True  # RECIPES: unparseable gold = ungradable
-    answer_kind: str = "math"  # what curator.answers.gold_is_parseable checks the gold as
+    answer_kind: str = "math"  # what curator.answers.grading.gold_is_parseable checks the gold as
 
 
 def _multi_part(problem: str) -> bool:
@@ -113,9 +113,9 @@ def quality_reason(problem: str | None, answer: str | None = None, source: str |
 
 def _parseable(gold: str, kind: str) -> bool:
     try:
-        from curator.answers import gold_is_parseable  # the verifier owns what "parseable" means
+        from curator.answers.grading import gold_is_parseable  # the verifier owns what "parseable" means
     except ImportError as err:
-        raise RuntimeError("the unparseable_answer rule needs curator.answers.gold_is_parseable, which this "
+        raise RuntimeError("the unparseable_answer rule needs curator.answers.grading.gold_is_parseable, which this "
                            "install lacks; update the package or pass QualityRules(unparseable_answer=False)") from err
 
     return bool(gold_is_parseable(gold, kind))
@@ -141,8 +141,8 @@ class ProblemQuality(Filter):
     @property
     def code_modules(self) -> tuple[str, ...]:  # type: ignore[override]
         """The verifier's code decides "unparseable", so it is part of this stage's fingerprint."""
-        if self.rules.unparseable_answer and importlib.util.find_spec("curator.answers") is not None:
-            return ("curator.answers",)
+        if self.rules.unparseable_answer and importlib.util.find_spec("curator.answers.grading") is not None:
+            return ("curator.answers.grading",)
         return ()
 
     def reasons(self, df: pl.DataFrame) -> pl.Series:

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from curator.stage import SampleFilter
+from curator.core.stage import SampleFilter
 
 _TOKEN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+")
 _FENCE = re.compile(r"^\s*```", re.M)
@@ -105,7 +105,7 @@ def readability_reason(text: str | None, reasoning: str | None = None, final: st
 
 
 def readability_reasons(samples: pl.DataFrame, rules: ReadabilityRules | None = None) -> pl.Series:
-    """One reason (or null) per sample row of an exploded table (see ``curator.samples``)."""
+    """One reason (or null) per sample row of an exploded table (see ``curator.core.samples``)."""
     def col(name: str) -> list:
         return samples[name].to_list() if name in samples.columns else [None] * samples.height
 

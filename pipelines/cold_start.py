@@ -33,13 +33,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from curator import InputParams, Pipeline, Stage, TableOutput
-from curator.domains import KeywordDomains
-from curator.exports import SFTMessages
+from curator.answers.verify import Verify
+from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
-from curator.rejection_sampling import RejectionSample
-from curator.selection import SelectLimo, SelectS1
-from curator.sources import SAMPLE_PROBLEMS
-from curator.verify import Verify
+from curator.publish.exports import SFTMessages
+from curator.selection.domains import KeywordDomains
+from curator.selection.rejection_sampling import RejectionSample
+from curator.selection.small_sets import SelectLimo, SelectS1
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
 from filters.language import LanguageConsistency

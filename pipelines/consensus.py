@@ -28,10 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from curator import InputParams, Pipeline, TableOutput
-from curator.consensus import Consensus
-from curator.exports import GRPOPrompts, VerlParquet
+from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import backend_from_params
-from curator.sources import SAMPLE_PROBLEMS
+from curator.publish.exports import GRPOPrompts, VerlParquet
+from curator.selection.consensus import Consensus
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
 from filters.quality import ProblemQuality, QualityRules

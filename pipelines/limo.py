@@ -17,7 +17,7 @@ Deviations and why:
 - Demo defaults: the embedded 135M model as probe and reasoner, ``k=2`` and a window of
   1..``max_correct`` of ``k`` (LIMO: 1-3 of 32 - a window scaled to k=2 would keep everything
   solved once); the weights are reported as approximate (unconfirmed) and are parameters of
-  ``curator.selection.LimoScoring``.
+  ``curator.selection.small_sets.LimoScoring``.
 - One probe pass (greedy, one sample) stands for LIMO's "solved by Qwen2.5-Math-7B" test.
 """
 
@@ -26,12 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from curator import InputParams, Pipeline, TableOutput
-from curator.exports import SFTMessages
+from curator.answers.verify import Verify
+from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
-from curator.probe import probe_from_params
-from curator.selection import SelectLimo
-from curator.sources import SAMPLE_PROBLEMS
-from curator.verify import Verify
+from curator.publish.exports import SFTMessages
+from curator.selection.probe import probe_from_params
+from curator.selection.small_sets import SelectLimo
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
 from filters.language import LanguageConsistency

@@ -26,12 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from curator import InputParams, Pipeline, Stage, TableOutput
-from curator.exports import SFTMessages, ShareGPT
+from curator.answers.judge import Judge
+from curator.answers.verify import Verify
+from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
-from curator.judge import Judge
-from curator.rejection_sampling import RejectionSample
-from curator.sources import SAMPLE_PROBLEMS
-from curator.verify import Verify
+from curator.publish.exports import SFTMessages, ShareGPT
+from curator.selection.rejection_sampling import RejectionSample
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
 from filters.language import LanguageConsistency

@@ -31,14 +31,14 @@ from typing import Any
 import polars as pl
 
 from curator import InputParams, Pipeline, Stage, TableOutput, map_stage
-from curator.curriculum import Curriculum
-from curator.difficulty import Difficulty
-from curator.domains import KeywordDomains
-from curator.exports import GRPOPrompts, VerlParquet
+from curator.answers.verify import Verify
+from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
-from curator.rl_pool import Balance, Evaluable, GuessWithoutCoT, PassRateWindow
-from curator.sources import SAMPLE_PROBLEMS
-from curator.verify import Verify
+from curator.publish.exports import GRPOPrompts, VerlParquet
+from curator.selection.curriculum import Curriculum
+from curator.selection.difficulty import Difficulty
+from curator.selection.domains import KeywordDomains
+from curator.selection.rl_pool import Balance, Evaluable, GuessWithoutCoT, PassRateWindow
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
 from filters.quality import ProblemQuality

@@ -17,7 +17,7 @@ Deviations and why:
 - One probe model (``probe_model``, on the same backend) instead of two; a second is a
   copy of the two probe stages. The probe answers greedily once per problem.
 - Domains come from keyword rules (``curator/data/domain_keywords.json``) where the source
-  has none, not from an LLM classifier; ``curator.domains.MscDomains`` is the LLM way.
+  has none, not from an LLM classifier; ``curator.selection.domains.MscDomains`` is the LLM way.
 - ``require_correct=True`` keeps only traces whose answer matches the gold, which s1K did
   not require of every item; a wrong trace teaches a wrong answer.
 - Demo defaults: embedded 135M model as both probe and teacher, ``max_tokens=96``.
@@ -28,14 +28,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from curator import InputParams, Pipeline, Stage, TableOutput
-from curator.domains import KeywordDomains
-from curator.exports import SFTMessages
+from curator.answers.verify import Verify
+from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
-from curator.probe import probe_from_params
-from curator.rejection_sampling import RejectionSample
-from curator.selection import SelectS1
-from curator.sources import SAMPLE_PROBLEMS
-from curator.verify import Verify
+from curator.publish.exports import SFTMessages
+from curator.selection.domains import KeywordDomains
+from curator.selection.probe import probe_from_params
+from curator.selection.rejection_sampling import RejectionSample
+from curator.selection.small_sets import SelectS1
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
 from filters.quality import ProblemQuality, QualityRules

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.stage import Filter, Map, SampleMap, Stage, StageOutput
+from curator.core.stage import Filter, Map, SampleMap, Stage, StageOutput
 
 
 @dataclass

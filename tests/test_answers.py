@@ -1,4 +1,4 @@
-"""curator.answers: the table of hand-written (gold, response, expected) cases and unit checks."""
+"""curator.answers.grading: the table of hand-written (gold, response, expected) cases and unit checks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from curator.answers import (
+from curator.answers.grading import (
     extract_answer,
     gold_is_parseable,
     grade,

@@ -1,4 +1,4 @@
-"""Properties of curator.answers: equivalent renderings of a rational agree, perturbed ones don't;
+"""Properties of curator.answers.grading: equivalent renderings of a rational agree, perturbed ones don't;
 the extractor reads the last box whatever surrounds it, and never raises."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from curator.answers import extract_answer, is_equivalent, majority_answer
+from curator.answers.grading import extract_answer, is_equivalent, majority_answer
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

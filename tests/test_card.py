@@ -15,10 +15,10 @@ from outputs_build import build_demo, demo_table
 from typer.testing import CliRunner
 
 from curator import Pipeline, filter_stage
-from curator.card import CHECKOUT_TEMPLATE, PACKAGED_TEMPLATE, CardError, render_card, validate_card
 from curator.cli import app
-from curator.io import write_table
-from curator.outputs import OutputFile, TableOutput
+from curator.core.io import write_table
+from curator.core.outputs import OutputFile, TableOutput
+from curator.publish.card import CHECKOUT_TEMPLATE, PACKAGED_TEMPLATE, CardError, render_card, validate_card
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -196,7 +196,7 @@ def test_packaged_template_is_the_checkout_template() -> None:
 
 def test_card_has_no_machine_paths(tmp_path: Path) -> None:
     from curator import load_pipeline
-    from curator.sources import SAMPLE_PROBLEMS
+    from curator.core.sources import SAMPLE_PROBLEMS
 
     pipe_file = tmp_path / "tiny.py"
     pipe_file.write_text(
@@ -226,7 +226,7 @@ class HardOnly:
 def test_an_empty_split_is_left_out_of_configs_and_of_the_push(tmp_path: Path) -> None:
     import datasets
 
-    from curator.hub import HubError, plan_push
+    from curator.publish.hub import HubError, plan_push
 
     df = pl.DataFrame({"problem": ["What is 1 + 1?", "What is 2 + 2?"]})
     out = tmp_path / "partly_empty"

@@ -75,7 +75,7 @@ def test_params_command_shows_types_and_defaults(tmp_path: Path) -> None:
 
 FILTER_PIPELINE = '''
 from curator import Pipeline
-from curator.sources import ReadProblems
+from curator.core.sources import ReadProblems
 from filters.dedup import Dedup
 from filters.quality import ProblemQuality, QualityRules
 
@@ -105,7 +105,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, {here!r})
 from curator.executors import ProcessesExecutor
-from curator.params import load_pipeline
+from curator.core.params import load_pipeline
 
 tmp = Path({tmp!r})
 load_pipeline(tmp / "quiet_pipeline.py").run(tmp / "quiet", executor=ProcessesExecutor(tasks=2, workers=2), quiet=True)

@@ -1,4 +1,4 @@
-"""curator.consensus and curator.judge: agreement with a reference model, pseudo-labels, a strict judge.
+"""curator.selection.consensus and curator.answers.judge: agreement with a reference model, pseudo-labels, a strict judge.
 
 Reference and judge models are reached through the generation layer's openai backend talking
 to a real HTTP server on loopback whose answers are scripted per problem.
@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 
 from curator import Pipeline
-from curator.consensus import Consensus, decide
+from curator.answers.judge import Judge, parse_verdict
+from curator.core.table import SAMPLES_DTYPE, conform
 from curator.generation import make_backend
-from curator.judge import Judge, parse_verdict
-from curator.table import SAMPLES_DTYPE, conform
+from curator.selection.consensus import Consensus, decide
 from tests.servers.openai_fake import serve
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from curator.curriculum import Curriculum, CurriculumOutput, assign_splits, iter_splits
-from curator.difficulty import Difficulty
-from curator.pipeline import Pipeline
+from curator.core.pipeline import Pipeline
+from curator.selection.curriculum import Curriculum, CurriculumOutput, assign_splits, iter_splits
+from curator.selection.difficulty import Difficulty
 
 
 def rated(n: int = 500, seed: int = 0) -> pl.DataFrame:

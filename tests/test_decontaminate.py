@@ -7,8 +7,8 @@ import json
 import polars as pl
 import pytest
 
-from curator.pipeline import Pipeline
-from curator.sources import SAMPLE_PROBLEMS
+from curator.core.pipeline import Pipeline
+from curator.core.sources import SAMPLE_PROBLEMS
 from filters.decontaminate import Benchmark, BenchmarkIndex, Decontaminate, contamination, exact_key
 from filters.dedup import dedup_groups
 
@@ -91,7 +91,7 @@ def test_mark_only_and_fingerprint_follows_content(bench_file):
     stage = Decontaminate(benchmarks=(str(bench_file),), drop=False)
     out = stage.apply(pl.DataFrame({"problem": [NATALIA]}))
     assert out.kept.height == 1 and out.kept["contaminated_by"][0] == "gsm8k_test:gsm-1"
-    from curator.fingerprint import canonical
+    from curator.core.fingerprint import canonical
 
     before = canonical(stage.params())
     bench_file.write_text(bench_file.read_text() + json.dumps({"id": "x", "question": "new"}) + "\n")

@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curator.pipeline import Pipeline
+from curator.core.pipeline import Pipeline
 from filters.dedup import Dedup, DedupParams, answers_differ, dedup_groups, math_signature, normalize_text
 
 BASE = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "

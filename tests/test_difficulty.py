@@ -5,7 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curator.difficulty import (
+from curator.core.pipeline import Pipeline
+from curator.core.table import SAMPLES_DTYPE
+from curator.selection.difficulty import (
     Difficulty,
     assign_bins,
     bin_expr,
@@ -13,8 +15,6 @@ from curator.difficulty import (
     pass_rate_columns,
     quantile_edges,
 )
-from curator.pipeline import Pipeline
-from curator.table import SAMPLES_DTYPE
 
 
 def table_with_counts(k: int = 10, copies: int = 3) -> pl.DataFrame:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curator.domains import (
+from curator.core.fingerprint import canonical
+from curator.core.sources import SAMPLE_PROBLEMS
+from curator.selection.domains import (
     KeywordDomains,
     classify_domains,
     load_keyword_rules,
@@ -13,8 +15,6 @@ from curator.domains import (
     msc_messages,
     parse_msc,
 )
-from curator.fingerprint import canonical
-from curator.sources import SAMPLE_PROBLEMS
 
 
 def test_shipped_rules_label_most_of_the_bundled_sample():
@@ -45,8 +45,8 @@ def test_msc_label_set_and_reply_parsing():
 
 @pytest.mark.slow
 def test_msc_labelling_with_the_embedded_model(tmp_path):
-    from curator.domains import MscDomains
-    from curator.pipeline import Pipeline
+    from curator.core.pipeline import Pipeline
+    from curator.selection.domains import MscDomains
 
     df = pl.DataFrame({"problem": ["Find all primes p such that p + 2 is prime.", "Already labelled."],
                        "domain": [None, "kept"], "source": ["s", "s"]})

@@ -22,9 +22,9 @@ import ray
 from scale_stages import FirstPerBucket, NotTooLong, ProblemLength, SampleChars, assert_same_build, logged_ids
 
 from curator import Pipeline
+from curator.core.sources import SAMPLE_PROBLEMS, ReadProblems
 from curator.executors import RayExecutor
 from curator.generation import Generate, make_backend
-from curator.sources import SAMPLE_PROBLEMS, ReadProblems
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
 from filters.language import LanguageConsistency
@@ -75,7 +75,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from curator import Pipeline
 from curator.generation import Generate, make_backend
-from curator.sources import ReadProblems
+from curator.core.sources import ReadProblems
 from scale_stages import NotTooLong, ProblemLength
 
 def build():

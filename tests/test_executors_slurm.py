@@ -15,8 +15,8 @@ import dill
 from scale_stages import FirstPerBucket, NotTooLong, ProblemLength, assert_same_build
 
 from curator import Pipeline
+from curator.core.sources import ReadProblems
 from curator.executors import SlurmExecutor
-from curator.sources import ReadProblems
 
 
 def _pipeline() -> Pipeline:

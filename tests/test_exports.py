@@ -9,10 +9,10 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from curator.curriculum import assign_splits
-from curator.exports import GRPOPrompts, SFTMessages, ShareGPT, VerlParquet, verl_schema
-from curator.pipeline import Pipeline
-from curator.table import SAMPLES_DTYPE
+from curator.core.pipeline import Pipeline
+from curator.core.table import SAMPLES_DTYPE
+from curator.publish.exports import GRPOPrompts, SFTMessages, ShareGPT, VerlParquet, verl_schema
+from curator.selection.curriculum import assign_splits
 
 
 def solved_table() -> pl.DataFrame:

@@ -17,6 +17,7 @@ import pytest
 import ray
 
 from curator import Pipeline
+from curator.core.sources import ReadProblems
 from curator.generation import Generate, RequestCache, Sampling, backend_from_params, make_backend
 from curator.generation.backends import KINDS
 from curator.generation.backends.embedded import model_file
@@ -29,7 +30,6 @@ from curator.generation.backends.ray_llm import (
     vllm_postprocess,
 )
 from curator.generation.types import Job
-from curator.sources import ReadProblems
 from tests.servers.llama import llama_cpp_server
 from tests.servers.openai_fake import serve
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from outputs_build import build_demo
 
-from curator.hub import OFFLINE_MESSAGE, HubError, plan_push
+from curator.publish.hub import OFFLINE_MESSAGE, HubError, plan_push
 
 SECRET = "hf_notarealtoken0123456789abcdef"
 

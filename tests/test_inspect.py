@@ -12,9 +12,9 @@ from outputs_build import build_demo, demo_table
 from rich.console import Console
 from typer.testing import CliRunner
 
-from curator.build_output import Build
 from curator.cli import app
-from curator.inspect import column_summary, inspect_build, rejects_summary
+from curator.publish.build_output import Build
+from curator.publish.inspect import column_summary, inspect_build, rejects_summary
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 
 from curator import InputError, Pipeline, ReadProblems, make_id, read_problems, write_table
-from curator.funnel import read_funnel
-from curator.table import PROBLEM_SCHEMA
+from curator.core.funnel import read_funnel
+from curator.core.table import PROBLEM_SCHEMA
 
 
 def write_lines(path: Path, lines: list[str | bytes]) -> Path:

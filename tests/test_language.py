@@ -6,8 +6,8 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from curator.pipeline import Pipeline
-from curator.table import SAMPLE_FIELDS
+from curator.core.pipeline import Pipeline
+from curator.core.table import SAMPLE_FIELDS
 from filters.language import (
     LanguageConsistency,
     consistency_reasons,

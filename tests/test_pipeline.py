@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from curator import Filter, Map, Pipeline, SampleFilter, Stage, StageOutput
-from curator.funnel import FunnelError, read_funnel
-from curator.table import SAMPLES_DTYPE
+from curator.core.funnel import FunnelError, read_funnel
+from curator.core.table import SAMPLES_DTYPE
 
 CALLS: dict[str, int] = {}
 
@@ -191,7 +191,7 @@ def test_an_interrupted_row_stage_resumes_at_the_first_unfinished_batch(tmp_path
 
 def test_function_stages_are_keyed_by_their_code(tmp_path: Path) -> None:
     from curator import filter_stage
-    from curator.fingerprint import stage_fingerprint
+    from curator.core.fingerprint import stage_fingerprint
 
     def keep_all(df: pl.DataFrame) -> pl.Series:
         return pl.Series([None] * df.height, dtype=pl.String)

@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 
 from curator import load_pipeline
-from curator.funnel import read_funnel
+from curator.core.funnel import read_funnel
 from tests.servers.openai_fake import serve
 from tests.servers.scripted_teacher import ScriptedTeacher
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
-from curator.pipeline import Pipeline
+from curator.core.pipeline import Pipeline
 from filters.quality import ProblemQuality, QualityRules, quality_reason
 
 NO_PARSE = QualityRules(unparseable_answer=False)
@@ -63,8 +63,8 @@ def test_each_rule_switches_off():
         assert quality_reason(problem, "7", None, replace(NO_PARSE, **{rule: False})) is None
 
 
-@pytest.mark.skipif(importlib.util.find_spec("curator.answers") is None,
-                    reason="curator.answers (issue 3) is not in this tree yet; the rule imports it lazily")
+@pytest.mark.skipif(importlib.util.find_spec("curator.answers.grading") is None,
+                    reason="curator.answers.grading (issue 3) is not in this tree yet; the rule imports it lazily")
 def test_unparseable_answer_uses_the_verifier():
     assert quality_reason("Find the area of the square.", "See the proof above.") == "unparseable answer"
     assert quality_reason("Find the area of the square.", "\\frac{3}{4}") is None

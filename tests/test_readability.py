@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curator.pipeline import Pipeline
-from curator.table import SAMPLE_FIELDS
+from curator.core.pipeline import Pipeline
+from curator.core.table import SAMPLE_FIELDS
 from filters.readability import (
     Readability,
     ReadabilityRules,

@@ -1,4 +1,4 @@
-"""curator.rejection_sampling: selection policies, reasons for every dropped sample and row."""
+"""curator.selection.rejection_sampling: selection policies, reasons for every dropped sample and row."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curator import Pipeline
-from curator.rejection_sampling import POLICIES, RejectionSample, select
-from curator.table import SAMPLES_DTYPE, conform
+from curator.core.table import SAMPLES_DTYPE, conform
+from curator.selection.rejection_sampling import POLICIES, RejectionSample, select
 
 
 def _table(rows):

@@ -1,12 +1,12 @@
-"""curator.rewards: R1-Zero accuracy and format rewards."""
+"""curator.rewards.columns: R1-Zero accuracy and format rewards."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
 
-from curator.rewards import REWARD_SPEC, Rewards, accuracy_reward, format_reward
-from curator.table import SAMPLES_DTYPE, conform
+from curator.core.table import SAMPLES_DTYPE, conform
+from curator.rewards.columns import REWARD_SPEC, Rewards, accuracy_reward, format_reward
 
 
 @pytest.mark.parametrize("text,reasoning,expected", [

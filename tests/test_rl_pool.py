@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curator.difficulty import Difficulty
-from curator.pipeline import Pipeline
-from curator.rl_pool import (
+from curator.core.pipeline import Pipeline
+from curator.core.table import SAMPLES_DTYPE
+from curator.selection.difficulty import Difficulty
+from curator.selection.rl_pool import (
     Balance,
     Evaluable,
     PassRateWindow,
@@ -21,7 +22,6 @@ from curator.rl_pool import (
     mirrored_j,
     window_reasons,
 )
-from curator.table import SAMPLES_DTYPE
 
 
 def pool_table(n: int = 4000, k: int = 8, seed: int = 0) -> pl.DataFrame:
@@ -164,7 +164,7 @@ def test_rl_pool_pipeline_funnel(tmp_path):
 
 @pytest.mark.slow
 def test_guess_without_cot_with_the_embedded_model(tmp_path):
-    from curator.rl_pool import GuessWithoutCoT
+    from curator.selection.rl_pool import GuessWithoutCoT
 
     df = pl.DataFrame({"id": ["a", "b"], "problem": ["What is 6 + 8?", "What is 2 + 2?"], "answer": ["14", "4"],
                        "source": ["s", "s"]})

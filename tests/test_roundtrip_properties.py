@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curator import read_problems, write_table
-from curator.table import PROBLEM_SCHEMA
+from curator.core.table import PROBLEM_SCHEMA
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 nonblank = text.filter(lambda s: s.strip() != "")

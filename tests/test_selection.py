@@ -7,7 +7,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curator.selection import (
+from curator.core.table import SAMPLES_DTYPE
+from curator.selection.small_sets import (
     LimoScoring,
     SelectLimo,
     SelectS1,
@@ -15,7 +16,6 @@ from curator.selection import (
     s1_order,
     select_s1,
 )
-from curator.table import SAMPLES_DTYPE
 
 #: chi-square critical values at p = 0.001 (df = 49 and 19), so the test needs no scipy
 CHI2_CRIT_001 = {49: 85.351, 19: 43.820}

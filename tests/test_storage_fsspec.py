@@ -19,12 +19,12 @@ import pytest
 from scale_stages import NotTooLong, ProblemLength, assert_same_build
 
 from curator import Pipeline
+from curator.core.pipeline import StageError
+from curator.core.sources import SAMPLE_PROBLEMS, ReadProblems
+from curator.core.stage import Filter
+from curator.core.storage import StorageError, is_local, location
 from curator.executors import ProcessesExecutor, SlurmExecutor
 from curator.generation import Generate, make_backend
-from curator.pipeline import StageError
-from curator.sources import SAMPLE_PROBLEMS, ReadProblems
-from curator.stage import Filter
-from curator.storage import StorageError, is_local, location
 from filters.dedup import Dedup
 from filters.quality import ProblemQuality, QualityRules
 

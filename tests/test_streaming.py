@@ -18,10 +18,10 @@ from scale_stages import (
 )
 
 from curator import Pipeline
+from curator.core.sources import ReadProblems
+from curator.core.stage_cache import CacheEntry
 from curator.executors import ProcessesExecutor
 from curator.executors.shards import _projection, read_rows, shard_range
-from curator.sources import ReadProblems
-from curator.stage_cache import CacheEntry
 
 
 def _pipeline(log: str = "") -> Pipeline:

@@ -1,4 +1,4 @@
-"""curator.verify: grading in worker processes, a per-item wall-clock limit, isolation."""
+"""curator.answers.verify: grading in worker processes, a per-item wall-clock limit, isolation."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import time
 import polars as pl
 import pytest
 
-from curator.table import SAMPLES_DTYPE, conform
-from curator.verify import TIMEOUT, Verify, VerifyPool, grade_item, row_kind
+from curator.answers.verify import TIMEOUT, Verify, VerifyPool, grade_item, row_kind
+from curator.core.table import SAMPLES_DTYPE, conform
 
 #: sympy builds this tower exactly; math-verify's comparison never comes back on its own
 PATHOLOGICAL = r"The answer is \boxed{10^{10^{10^{10}}}}"

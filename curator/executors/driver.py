@@ -18,6 +18,11 @@ from typing import Any
 
 import polars as pl
 
+from curator.core.funnel import StageStats
+from curator.core.pipeline import Pipeline, Runner, StageError
+from curator.core.stage import StageOutput
+from curator.core.stage_cache import CacheEntry
+from curator.core.storage import StorageError, StoragePath, absolute, check_root, is_local
 from curator.executors.config import ExecutorConfig, ProcessesExecutor, RayExecutor, SlurmExecutor
 from curator.executors.quiet import quiet_driver
 from curator.executors.shards import (
@@ -29,11 +34,6 @@ from curator.executors.shards import (
     run_global,
     shard_done,
 )
-from curator.funnel import StageStats
-from curator.pipeline import Pipeline, Runner, StageError
-from curator.stage import StageOutput
-from curator.stage_cache import CacheEntry
-from curator.storage import StorageError, StoragePath, absolute, check_root, is_local
 
 
 @dataclass
@@ -118,7 +118,7 @@ class ShardedRunner(Runner):
         return entry.root, fp
 
     def _plan(self, load_root: StoragePath, load_fp: str) -> RunPlan:
-        from curator.fingerprint import stage_fingerprint
+        from curator.core.fingerprint import stage_fingerprint
 
         units: list[Unit] = []
         fingerprints = {"load": load_fp}

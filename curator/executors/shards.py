@@ -22,9 +22,9 @@ from typing import Any
 
 import polars as pl
 
-from curator.funnel import StageStats, merge_counts
-from curator.io import write_table
-from curator.pipeline import (
+from curator.core.funnel import StageStats, merge_counts
+from curator.core.io import write_table
+from curator.core.pipeline import (
     StageError,
     _normalise_output,
     _reason_counts,
@@ -34,9 +34,16 @@ from curator.pipeline import (
     gather_outputs,
     stage_stats,
 )
-from curator.stage import RunContext, Stage, stage_needs
-from curator.stage_cache import CacheEntry
-from curator.storage import StoragePath, parquet_rows, parquet_schema, read_parquet, read_slice, remove_tree
+from curator.core.stage import RunContext, Stage, stage_needs
+from curator.core.stage_cache import CacheEntry
+from curator.core.storage import (
+    StoragePath,
+    parquet_rows,
+    parquet_schema,
+    read_parquet,
+    read_slice,
+    remove_tree,
+)
 
 ROW = "__curator_row"
 

@@ -13,15 +13,15 @@ from typing import Any, ClassVar, Literal
 
 import polars as pl
 
+from curator.core.samples import explode_samples
+from curator.core.stage import SAMPLE_CONTEXT, RunContext, Stage, StageOutput
+from curator.core.table import SAMPLE_FIELDS, SAMPLES_DTYPE
 from curator.generation.client import Generator
 from curator.generation.model_stage import resolve_backend
 from curator.generation.parsing import to_sample
 from curator.generation.prompts import PromptTemplate, row_messages
 from curator.generation.request_cache import RequestCache
 from curator.generation.types import Backend, Sampling
-from curator.samples import explode_samples
-from curator.stage import SAMPLE_CONTEXT, RunContext, Stage, StageOutput
-from curator.table import SAMPLE_FIELDS, SAMPLES_DTYPE
 
 
 @dataclass

@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from curator.sources import SAMPLE_PROBLEMS
-from curator.table import normalize_problem_text
+from curator.core.sources import SAMPLE_PROBLEMS
+from curator.core.table import normalize_problem_text
 
 EN_STEPS = [
     "First, I restate what is given and what is asked.",

@@ -61,7 +61,7 @@ class EmbeddedBackend:
             except PackageNotFoundError:
                 pass
         else:
-            from curator.fingerprint import file_hash
+            from curator.core.fingerprint import file_hash
 
             ident["model"] = Path(self.model).name
             ident["file_sha256"] = file_hash(self.model)

@@ -1,0 +1,1 @@
+"""Rewards: rule rewards as columns, and the reward functions RL trainers call."""

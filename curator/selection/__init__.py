@@ -1,0 +1,1 @@
+"""What to keep: difficulty, curricula, RL pools, small SFT sets, rejection sampling, consensus, probes, domains."""

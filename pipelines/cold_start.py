@@ -1,6 +1,6 @@
 """DeepSeek-R1 cold start: a few thousand readable, verified long-CoT samples for SFT.
 
-Recipe (DeepSeek-R1, "cold start"; see RECIPES.md): sample several long chains of thought
+Recipe (DeepSeek-R1, "cold start"; see docs/recipes.md): sample several long chains of thought
 per prompt at T=1.0, keep only those with a correct final answer AND a readable format
 (reasoning inside ``<think>``, a summary, the answer in ``\\boxed{}``; no repetition, no
 language mixing), one or a few per problem. Before generating, the problems are cleaned
@@ -66,7 +66,7 @@ class Params(InputParams):
     per_problem: int = 1  # R1: "one or a few" readable correct chains per problem
     select: str = "none"  # none | s1 (s1K diversity + length draw) | limo (LIMO quality pick)
     n: int = 1000  # size after selection: s1K 1,000, LIMO 800
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def selection(p: Params) -> list[Stage]:

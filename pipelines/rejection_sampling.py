@@ -1,6 +1,6 @@
 """DeepSeek-R1 stage 2.5: rejection sampling at scale into a large reasoning SFT set.
 
-Recipe (DeepSeek-R1, "rejection sampling and SFT"; see RECIPES.md): sample many answers per
+Recipe (DeepSeek-R1, "rejection sampling and SFT"; see docs/recipes.md): sample many answers per
 prompt from the RL checkpoint, keep only the correct ones - checked by rules, or by a judge
 model (R1 used DeepSeek-V3) given the gold and the prediction where rules cannot check - and
 drop chains of thought with mixed languages, long paragraphs and code blocks. R1 kept about
@@ -58,7 +58,7 @@ class Params(InputParams):
     max_paragraph_chars: int = 3000  # R1 "long paragraphs"; threshold unpublished (this project)
     policy: str = "all"  # R1 keeps every correct sample; shortest = Kimi k1.5 long2short
     per_problem: int = 4  # cap per problem (unpublished; keeps easy problems from dominating)
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def judge(p: Params) -> list[Stage]:

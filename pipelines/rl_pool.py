@@ -1,6 +1,6 @@
 """An RL prompt pool: verifiable, informative, balanced by difficulty, with curriculum splits.
 
-Recipe (RECIPES.md "Difficulty, RL prompt pools and curricula"):
+Recipe (docs/recipes.md "Difficulty, RL prompt pools and curricula"):
 
 1. clean, deduplicate and decontaminate the problems; keep only closed-form, checkable
    ones - no multiple choice, true/false or proofs (Big-Math, Kimi k1.5, R1 RL prompts);
@@ -62,7 +62,7 @@ class Params(InputParams):
     pool_size: int = 1000  # DAPO-Math-17K, Skywork-OR1 105K, DeepScaleR 40K: set to your budget
     benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # files or Hub ids to decontaminate against
     ngram: int = 8  # s1, open-r1
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def keep_five_stage_split(df: pl.DataFrame) -> pl.DataFrame:

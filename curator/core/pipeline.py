@@ -23,6 +23,7 @@ from curator.core.fingerprint import canonical, sha256_text
 from curator.core.funnel import StageStats, merge_counts, render_funnel, write_funnel
 from curator.core.io import write_table
 from curator.core.outputs import Output, OutputFile, TableOutput
+from curator.core.run_log import stage_done
 from curator.core.sources import ReadProblems
 from curator.core.stage import RunContext, Stage, StageOutput, stage_adds, stage_needs
 from curator.core.stage_cache import StageCache
@@ -340,6 +341,7 @@ class Runner:
             entry.finish(stats)
         stats.check()
         self.stats.append(stats)
+        stage_done(self.console, stats)
         bad = entry.rejects()
         if bad is not None and bad.height:
             write_table(bad.with_columns(pl.lit("load").alias("stage")), self.out_dir / "rejects" / "00-load.parquet")
@@ -365,6 +367,7 @@ class Runner:
             stats.check()
             entry.finish(stats)
         self.stats.append(stats)
+        stage_done(self.console, stats)
         self._export_rejects(index, stage.name, entry)
         return out, fp
 
@@ -402,12 +405,16 @@ class Runner:
         return files
 
     def _write_run_record(self, fingerprints: dict[str, str], files: list[OutputFile], started: float) -> None:
+        from curator.core.params import param_values
+
         params = canonical(self.p.params) if self.p.params is not None else None
         record = {
             "pipeline": self.p.name,
             "description": self.p.description,
             "command": self.command or " ".join(sys.argv),
             "params": params,
+            "param_values": param_values(self.p.params),  # the same, as a plain mapping for the card
+            "seed": self.ctx.seed,  # the effective seed (the CLI's --seed, or the recipe's `seed` param)
             "stages": [{"name": s.name, "scope": s.scope, "params": canonical(s.params())} for s in self.p.stages],
             "fingerprints": fingerprints,
             "outputs": [f.__dict__ for f in files],

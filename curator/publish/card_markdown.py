@@ -15,7 +15,9 @@ import re
 from typing import Any
 
 #: characters that can open inline markup in CommonMark / GFM / the Hub's math (``$``)
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|&~{}$])")
+_INLINE_SPECIAL = re.compile(r"([\\`*\[\]<>!#|&~{}$])")
+#: ``_`` between two letters or digits cannot open or close emphasis (``too_easy`` stays readable)
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 #: inline markup that needs no special character: GFM autolinks
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
 
@@ -31,6 +33,7 @@ def text(value: Any) -> str:
     s = "" if value is None else str(value)
     s = re.sub(r"[\r\n\t]+", " ", s)
     s = _INLINE_SPECIAL.sub(r"\\\1", s)
+    s = _UNDERSCORE.sub(r"\\_", s)
     return _AUTOLINK.sub(lambda m: ":\\/\\/" if m.group(1) == "://" else m.group(1)[:3] + "\\.", s)
 
 

@@ -55,6 +55,10 @@ def main() -> None:
     ap.add_argument("--repo", default=str(ROOT), help="what to clone [default: this checkout]")
     ap.add_argument("--wheel", help="the llama-cpp-python wheel [default: the newest in pip's cache]")
     ap.add_argument("--reuse-venv", help="use this venv instead of installing (times clone + build only)")
+    ap.add_argument("--extra", default="embedded", help="the extra to install (README: embedded; '' for the core only)")
+    ap.add_argument("--no-build", action="store_true", help="time clone + install only (no model run)")
+    ap.add_argument("--then-install", default="", help="after timing, pip install this too and report the size delta "
+                    "(e.g. reasoning-gym, the old hard dependency)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="first-command-"))
@@ -69,13 +73,24 @@ def main() -> None:
             venv = clone / ".venv"
             wheels = tmp / "wheels"
             wheels.mkdir()
-            shutil.copy(llama_wheel(args.wheel), wheels)
+            if args.extra == "embedded":
+                shutil.copy(llama_wheel(args.wheel), wheels)
             record["venv_s"] = round(run([sys.executable, "-m", "venv", str(venv)]), 1)
             pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-cache-dir", "--find-links", str(wheels)]
-            record["install_s"] = round(run([*pip, "-e", ".[embedded]"], cwd=clone), 1)
+            target = f".[{args.extra}]" if args.extra else "."
+            record["install"] = f"pip install -e {target}"
+            record["install_s"] = round(run([*pip, "-e", target], cwd=clone), 1)
             record["venv_mb"] = round(du(venv) / 2**20)
             print(f"venv + install  {record['venv_s'] + record['install_s']:>7} s  ({record['venv_mb']} MB)",  # type: ignore[operator]
                   flush=True)
+        if args.then_install and not args.reuse_venv:
+            before = du(venv)
+            run([*pip, args.then_install], cwd=clone)
+            record[f"plus_{args.then_install}_mb"] = round((du(venv) - before) / 2**20)
+            print(f"+ {args.then_install}: +{record[f'plus_{args.then_install}_mb']} MB", flush=True)
+        if args.no_build:
+            print(json.dumps(record))
+            return
         env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv)}
         env.pop("PYTHONPATH", None)
         env["PIP_NO_CACHE_DIR"] = "1"

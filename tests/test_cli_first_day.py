@@ -215,3 +215,12 @@ def test_recipe_writes_a_bundled_recipe_that_builds(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "cold_start" in unknown.stderr
     plan = curator("build", str(tmp_path / "cs.py"), "--dry-run")
     assert plan.returncode == 0, plan.stderr
+
+
+def test_reasoning_gym_is_only_needed_to_regenerate_the_sample() -> None:
+    users = sorted(str(p.relative_to(ROOT)) for folder in ("curator", "filters", "pipelines")
+                   for p in (ROOT / folder).rglob("*.py") if "import reasoning_gym" in p.read_text(encoding="utf-8"))
+    assert users == ["curator/data/make_sample.py"], users
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    core = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert "reasoning-gym" not in core and 'sample = ["reasoning-gym' in pyproject

@@ -224,3 +224,11 @@ def test_reasoning_gym_is_only_needed_to_regenerate_the_sample() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     core = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
     assert "reasoning-gym" not in core and 'sample = ["reasoning-gym' in pyproject
+
+
+def test_the_notebook_writes_to_an_ignored_folder_by_default() -> None:
+    nb = json.loads((ROOT / "notebooks" / "explore.ipynb").read_text())
+    source = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert 'ROOT / "out" / "explore_cold_start"' in source
+    ignored = subprocess.run(["git", "check-ignore", "-q", "out/explore_cold_start/README.md"], cwd=ROOT)
+    assert ignored.returncode == 0, "out/ must stay ignored by git"

@@ -80,7 +80,7 @@ def collapse_warnings(stats: list[StageStats], params: dict[str, dict[str, Any]]
             used = [x for x in labels if x in filled]
             if labels and len(used) < len(labels):
                 hint = ""
-                if k is not None and binning.get("on") == "pass_rate" and k - 1 < len(labels):
+                if k is not None and binning.get("on") in ("pass_rate", "difficulty") and k - 1 < len(labels):
                     hint = (f"; k={k} samples per problem give {max(k - 1, 0)} pass rate(s) strictly between 0 and 1,"
                             f" too few for {len(labels)} bins: raise k or use fewer edges")
                 out.append(f"{s.stage}: only {len(used)} of {len(labels)} difficulty bins hold rows{hint}")

@@ -83,7 +83,7 @@ def main() -> None:
             install_env = {**os.environ, "CMAKE_ARGS": "-DGGML_NATIVE=OFF"}
             record["install_s"] = round(run([*pip, "-e", target], cwd=clone, env=install_env), 1)
             record["venv_mb"] = round(du(venv) / 2**20)
-            print(f"venv + install  {record['venv_s'] + record['install_s']:>7} s  ({record['venv_mb']} MB)",  # type: ignore[operator]
+            print(f"venv + install  {record['venv_s'] + record['install_s']:>7.1f} s  ({record['venv_mb']} MB)",  # type: ignore[operator]
                   flush=True)
         if args.then_install and not args.reuse_venv:
             before = du(venv)

@@ -76,7 +76,14 @@ def _read_head(spec: str, split: str | None, n: int) -> tuple[list[str], list[di
         if path.suffix == ".parquet":
             schema = pl.read_parquet_schema(path)
             return list(schema), pl.scan_parquet(path).head(n).collect().to_dicts()
-        rows = _first_records(path, n)
+        if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
+            raise InputError(f"{spec}: a dry run cannot preview {path.suffix!r} files; use .jsonl, .json, .csv, "
+                             ".tsv or .parquet")
+        try:
+            rows = _first_records(path, n)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise InputError(f"{spec}: the first rows do not parse ({type(err).__name__}: {err}); fix the file "
+                             "or check its format") from None
         columns: list[str] = []
         for r in rows:
             columns += [c for c in r if c not in columns]

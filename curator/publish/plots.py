@@ -82,7 +82,8 @@ def _bars(ax: Any, names: list[str], kept: list[int], dropped: list[int], unit: 
     for yi, k, d in zip(y, kept, dropped, strict=True):
         ax.text(k + d, yi, f" {k:,}" + (f" (-{d:,})" if d else ""), va="center", fontsize=8)
     ax.set_yticks(y, names)
-    ax.invert_yaxis()
+    if not ax.yaxis_inverted():  # a shared y axis is inverted once for both panels
+        ax.invert_yaxis()
     ax.set_xlabel(unit)
     ax.set_title(title)
     ax.set_xlim(0, max(k + d for k, d in zip(kept, dropped, strict=True)) * 1.25 or 1)

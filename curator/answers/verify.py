@@ -307,7 +307,8 @@ class Verify(Stage):
     adds: ClassVar[tuple[str, ...]] = ("samples.extracted", "samples.correct", "samples.verify_error",
                                        "n_samples", "n_correct", "pass_rate", "maj_answer", "maj_frac",
                                        "maj_correct")
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading", "curator.answers.forms")
+    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading", "curator.answers.forms",
+                                               "curator.code.grade", "curator.code.execute", "curator.code.harness")
 
     def __post_init__(self) -> None:
         if self.kind != "code":

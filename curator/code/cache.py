@@ -19,7 +19,7 @@ class ResultCache:
         self.path = Path(path) if path else None
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path) if self.path else ":memory:", check_same_thread=False,
+        self._db = sqlite3.connect(str(self.path) if self.path else ":memory:", check_same_thread=False, timeout=60,
                                    isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:

@@ -212,7 +212,7 @@ class CodeExecutor:
         """For the run's record: how programs were isolated, and how many ran or came from the cache."""
         return {"code_isolation": self.level, "code_sandbox": "per program" if self.cfg.fresh_sandbox else
                 "per worker, fresh process and directory per program", "code_programs_run": self.executed,
-                "code_programs_cached": self.cached, "code_workers": self.workers,
+                "code_programs_cached": self.cached,
                 "code_sandbox_restarts": sum(s.restarts for s in self._servers)}
 
     def close(self) -> None:

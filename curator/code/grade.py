@@ -18,7 +18,7 @@ import polars as pl
 from curator.code.execute import CodeExecutor
 from curator.code.extract import extract_program
 from curator.code.sandbox import SandboxConfig
-from curator.code.testcases import BadTestsError, Tests, parse_tests
+from curator.code.testcases import BadTestsError, Tests, dump_tests, parse_tests
 from curator.core.stage import StageOutput
 from curator.core.table import CODE_KIND
 
@@ -105,7 +105,8 @@ def grade_code(df: pl.DataFrame, executor: CodeExecutor, ks: tuple[int, ...]) ->
                               first_failed_test=v.first_failure, test_error=v.error or None)
     inner = {f.name: f.dtype for f in df.schema["samples"].inner.fields} if "samples" in df.columns else {}
     dtype = pl.List(pl.Struct({**inner, **CODE_SAMPLE_FIELDS}))
-    out = df.with_columns(pl.Series("samples", new_rows, dtype=dtype))
+    out = df.with_columns(pl.Series("samples", new_rows, dtype=dtype),  # tests in normal form, for the exports
+                          pl.Series("tests", [dump_tests(t) if t is not None else None for t, _ in parsed], pl.String))
     out = pass_columns(out, ks, [t is not None for t, _ in parsed])
     out = out.with_columns(pl.lit(None, pl.String).alias("maj_answer"), pl.lit(None, pl.Float64).alias("maj_frac"),
                            pl.lit(None, pl.Boolean).alias("maj_correct"))

@@ -84,6 +84,16 @@ class RawRun:
         return -self.returncode if self.returncode < 0 else None
 
 
+def scratch_root() -> str | None:
+    """Where throwaway directories go: ``/dev/shm`` (tmpfs) when writable, else the system default.
+
+    On ext4, creating and removing a program's directory cost about 12 ms of the 25 ms a trivial
+    program took; on tmpfs 0.3 ms. Files there live in memory, bounded per file by ``file_mb``.
+    """
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def _slot_user(slot: int) -> tuple[int | None, int | None]:
     if os.geteuid() != 0:
         return None, None
@@ -147,8 +157,8 @@ def run_job(level: str, cfg: SandboxConfig, program: str, job: dict[str, Any], s
     lim["cpu_s"] = wall_s
     if ns_uid is None:  # sharing the caller's user: the process limit counts the caller's processes too
         lim["processes"] += _process_count(os.getuid())
-    box = Path(tempfile.mkdtemp(prefix="curator-code-"))
-    io_dir = Path(tempfile.mkdtemp(prefix="curator-code-io-"))
+    box = Path(tempfile.mkdtemp(prefix="curator-code-", dir=scratch_root()))
+    io_dir = Path(tempfile.mkdtemp(prefix="curator-code-io-", dir=scratch_root()))
     try:
         (box / "solution.py").write_text(program, encoding="utf-8")
         shutil.copyfile(HARNESS, box / "harness.py")
@@ -239,7 +249,7 @@ class Server:
 
     def _start(self) -> None:
         uid, gid = _slot_user(self.slot)
-        self.box = Path(tempfile.mkdtemp(prefix="curator-code-"))
+        self.box = Path(tempfile.mkdtemp(prefix="curator-code-", dir=scratch_root()))
         shutil.copyfile(HARNESS, self.box / "harness.py")
         if uid is not None:
             os.chown(self.box, uid, gid)

@@ -18,7 +18,7 @@ def add(pid: str, q: str, sol: str, inputs: list[str], difficulty: str) -> None:
     outs = [subprocess.run([sys.executable, "-c", sol], input=i, capture_output=True, text=True, check=True).stdout for i in inputs]
     P.append({"id": pid, "question": q, "solutions": [sol],
               "input_output": json.dumps({"inputs": inputs, "outputs": outs}), "difficulty": difficulty,
-              "source": "curator-code-stdio"})
+              "domain": "code", "source": "curator-code-stdio"})
 
 def main() -> None:
     add("stdio-001", "Read two integers a and b on one line and print their sum.",

@@ -45,7 +45,8 @@ class Verdict:
 
     @property
     def correct(self) -> bool:
-        return self.status == OK and self.passed == self.total
+        """Every test passed; a problem without tests proves nothing, so it is never correct."""
+        return self.status == OK and self.total > 0 and self.passed == self.total
 
     @property
     def fraction(self) -> float:

@@ -41,8 +41,37 @@ def runner(request: pytest.FixtureRequest, level: str) -> object:
         return
     ex = CodeExecutor(CFG, workers=1)
     ex.start()
-    yield lambda program: ex.run([(program, ONE)])[0]
+    ex.run([("print('ok')", ONE)])  # the worker's sandbox is up: its server and bwrap's processes
+
+    def run_in_worker(program: str) -> Verdict:
+        before = ex.info()["code_sandbox_restarts"]
+        verdict = ex.run([(program, ONE)])[0]
+        expected = SERVERS[0] if ex.info()["code_sandbox_restarts"] == before else None
+        SERVERS[1] = expected
+        return verdict
+
+    SERVERS[0] = len(server_processes())
+    yield run_in_worker
     ex.close()
+    SERVERS[:] = [0, None]
+
+
+#: processes of the worker's sandbox when idle (outer bwrap, its init, the server), and what to expect now
+SERVERS: list = [0, None]
+
+
+def server_processes() -> list[str]:
+    """Live processes started as a worker's sandbox server (a program forked from it shares the name)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmd = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "harness.py serve" in cmd and "Z" not in text.split("\nState:\t", 1)[1][:1]:
+            out.append(cmd)
+    return out
 
 
 def sandbox_processes() -> list[str]:
@@ -72,6 +101,10 @@ def run(program: str, runner: object) -> tuple[Verdict, float]:
     while sandbox_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sandbox_processes() == [], "a sandboxed process outlived its run"
+    if SERVERS[1] is not None:  # a worker's sandbox: back to its idle processes, nothing of the program left
+        while len(server_processes()) > SERVERS[1] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(server_processes()) == SERVERS[1], "a process forked by the program outlived it"
     return verdict, elapsed
 
 

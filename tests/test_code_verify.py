@@ -87,3 +87,13 @@ def test_rl_exports_carry_the_tests_and_the_reward_agrees_with_verify(sandbox: S
     assert 0.0 <= partial.score(fenced("print(3)"), grpo["tests"][0]) < 1.0
     reward.close()
     partial.close()
+
+
+def test_a_code_row_without_tests_is_ungradable_not_wrong(sandbox: SandboxConfig) -> None:
+    df = pl.DataFrame({"problem": ["Write hello world."], "answer": [None], "source": ["t"], "domain": ["code"],
+                       "language": ["en"], "meta": ['{"answer_kind": "code"}'], "id": ["c1"]},
+                      schema_overrides={"answer": pl.String})
+    out = Verify(workers=1, code=sandbox).apply(with_samples(df, [[fenced("print('hello world')")]]))
+    sample = out.kept["samples"][0].to_list()[0]
+    assert sample["correct"] is None and "no tests" in sample["verify_error"]
+    assert out.kept["pass_rate"][0] is None and out.info["code_rows_without_tests"] == 1

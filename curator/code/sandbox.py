@@ -9,7 +9,9 @@ Isolation levels, strongest first, detected once by running a probe:
   host's (read with the program's user rights). A downgrade, stated in the run's record.
 - ``none``: resource limits and a separate user only. Refused unless ``allow_weak=True``.
 
-In every level the program runs in a new session (the wall-time kill reaches its whole process
+A sandbox is made per program (``run_job``) or, by default, per worker (``Server``: a
+small server inside it forks each program into a fresh process and directory, and cleans up
+after it). In every level the program runs in a new session (the wall-time kill reaches its whole process
 group), under rlimits set before it starts (CPU time, address space, processes, file size, open
 files, no core dumps), with an empty environment. Run as root, each worker slot uses its own
 unprivileged user id, so the process limit counts only that slot's processes.

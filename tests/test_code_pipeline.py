@@ -47,3 +47,10 @@ def test_code_rl_pool_keeps_only_problems_with_mixed_results(tmp_path: Path) -> 
     assert all(json.loads(r["ground_truth"])["kind"] == "stdio" for r in verl["reward_model"].to_list())
     grpo = pl.read_parquet(tmp_path / "out" / outputs["grpo"]["path"])
     assert "tests" in grpo.columns
+
+
+def test_rejection_sampling_has_code_rows() -> None:
+    pipe = load_pipeline(PIPELINE.with_name("rejection_sampling.py"), {"code": "true"})
+    verify = next(s for s in pipe.stages if s.name == "verify")
+    generate = next(s for s in pipe.stages if s.name == "generate")
+    assert verify.kind == "code" and generate.template.name == "code"

@@ -79,3 +79,9 @@ def test_whitespace_never_changes_a_verdict(xs: list[int], sep: str, tail: str) 
     assert outputs_match(sep.join(map(str, xs)) + tail, want)
     if xs:
         assert not outputs_match(sep.join(map(str, xs[:-1] + [xs[-1] + 1])) + tail, want)
+
+
+@given(st.lists(st.tuples(st.text(max_size=30), st.text(max_size=30)), min_size=1, max_size=5))
+def test_stdio_normal_form_round_trips_any_text(cases: list[tuple[str, str]]) -> None:
+    t = StdioTests(tuple(i for i, _ in cases), tuple(o for _, o in cases))
+    assert parse_tests(dump_tests(t)) == t and parse_tests(json.loads(dump_tests(t))) == t

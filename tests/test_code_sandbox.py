@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from curator.code import CodeExecutor, Limits, SandboxConfig, Verdict, check_program, detect_isolation
-from curator.code.sandbox import UID_BASE, IsolationError
+from curator.code.sandbox import UID_BASE, IsolationError, bwrap_sizes_tmpfs
 from curator.code.testcases import StdioTests
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -147,6 +147,15 @@ def test_sleeps_forever(level: str, runner: object) -> None:
 def test_prints_1_gb(level: str, runner: object) -> None:
     v, elapsed = run("import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(chunk)\n", runner)
     assert v.status == "runtime error" and "too large" in v.error and elapsed < 5, v
+
+
+def test_fills_the_disk(level: str, runner: object) -> None:
+    if level != "bwrap" or not bwrap_sizes_tmpfs():
+        pytest.skip("only bubblewrap 0.7+ gives the program a size-capped private directory")
+    program = ("i = 0\nwhile True:\n    with open(f'f{i}', 'wb') as fh:\n        fh.write(b'x' * (8 << 20))\n"
+               "    i += 1\n")
+    v, elapsed = run(program, runner)
+    assert v.status == "runtime error" and elapsed < 5, v
 
 
 def test_kills_its_parent(level: str, runner: object) -> None:

@@ -122,10 +122,16 @@ def run_call(job: dict, out_fd: int) -> None:
     report(len(job["steps"]), "done")
 
 
-def main() -> None:
-    with open("job.json", encoding="utf-8") as fh:
+def main(src: str = ".") -> None:
+    """One program: the job and the program are read from ``src`` (the read-only ``/srv`` under bwrap)."""
+    path = os.path.join(src, "job.json")
+    with open(path, encoding="utf-8") as fh:
         job = json.load(fh)
-    os.unlink("job.json")  # the program never sees the job (its nonce, its expected outputs)
+    try:
+        os.unlink(path)  # the program does not see the job (when its directory is writable)
+    except OSError:
+        pass
+    job["program"] = os.path.join(src, job["program"])
     set_limits(job["limits"])
     sys.setrecursionlimit(10000)
     if job["mode"] == "stdio":
@@ -264,4 +270,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         serve(json.loads(sys.argv[2]))
     else:
-        main()
+        main(sys.argv[1] if len(sys.argv) > 1 else ".")

@@ -19,6 +19,7 @@ unprivileged user id, so the process limit counts only that slot's processes.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import select
@@ -52,6 +53,7 @@ class Limits:
     file_mb: int = 16  # largest file it may write, stdout included (an output past this is a runtime error)
     open_files: int = 64  # RLIMIT_NOFILE
     total_s: float = 30.0  # wall cap for one program's whole run, whatever its number of tests
+    scratch_mb: int = 256  # a worker sandbox's private tmpfs for its programs' directories (and /tmp)
 
 
 @dataclass
@@ -118,17 +120,36 @@ def _system_binds(python: str) -> list[str]:
     return args
 
 
+@functools.lru_cache(maxsize=4)
+def bwrap_sizes_tmpfs(bwrap: str = "bwrap") -> bool:
+    """Whether this bubblewrap can cap a tmpfs (``--size``, bubblewrap 0.7+)."""
+    try:
+        out = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--size" in out.stdout + out.stderr
+
+
 def wrap(level: str, python: str, box: Path, uid: int | None, gid: int | None,
-         args: tuple[str, ...] = (), die_with_parent: bool = True) -> list[str]:
+         args: tuple[str, ...] = (), die_with_parent: bool = True, scratch_mb: int | None = None) -> list[str]:
     """The command that starts ``python -I -S harness.py [args]`` in ``box`` at isolation ``level``.
 
     ``die_with_parent`` is bwrap's PR_SET_PDEATHSIG, which fires when the *thread* that started
     it ends: right for a process waited on by its thread, wrong for a server a pool thread starts.
+    ``scratch_mb`` (bwrap with ``--size``): ``box`` is mounted read-only at ``/srv`` and the
+    working directory ``/box`` is a private tmpfs of that size, as is ``/tmp``, so programs
+    cannot fill the host's memory or disk by writing many files.
     """
     inner = [python, "-I", "-S", "harness.py", *args]
     if level == "bwrap":
-        return ["bwrap", *_system_binds(python), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                "--bind", str(box), "/box", "--chdir", "/box", "--unshare-all",
+        sized = scratch_mb is not None and bwrap_sizes_tmpfs()
+        size = ["--size", str(scratch_mb << 20)] if sized and scratch_mb else []
+        work = (["--ro-bind", str(box), "/srv", *size, "--tmpfs", "/box"] if sized
+                else ["--bind", str(box), "/box"])
+        if sized:
+            inner = [python, "-I", "-S", "/srv/harness.py", *(args or ("/srv",))]
+        return ["bwrap", *_system_binds(python), "--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/tmp",
+                *work, "--chdir", "/box", "--unshare-all",
                 *(["--die-with-parent"] if die_with_parent else []),
                 "--new-session", "--hostname", "sandbox", "--", *inner]
     if level == "unshare":
@@ -175,7 +196,7 @@ def run_job(level: str, cfg: SandboxConfig, program: str, job: dict[str, Any], s
                 for f in box.iterdir():
                     os.chown(f, ns_uid, ns_gid)
             os.chmod(box, 0o700)
-            cmd = wrap(level, cfg.interpreter(), box, ns_uid, ns_gid)
+            cmd = wrap(level, cfg.interpreter(), box, ns_uid, ns_gid, scratch_mb=cfg.limits.scratch_mb)
             start = time.monotonic()
             proc = subprocess.Popen(cmd, stdin=fin, stdout=fout, stderr=ferr, pass_fds=(fres.fileno(),),
                                     cwd=box, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"},
@@ -263,7 +284,7 @@ class Server:
                 "kill_all": self.level in ("bwrap", "unshare") or uid is not None}
         # no parent-death signal (see wrap): the server ends by itself when its inbox closes
         cmd = wrap(self.level, self.cfg.interpreter(), self.box, uid, gid, ("serve", json.dumps(opts)),
-                   die_with_parent=False)
+                   die_with_parent=False, scratch_mb=self.cfg.limits.scratch_mb)
         run_as = (None, None) if self.level == "unshare" else (uid, gid)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, pass_fds=(to_srv, from_srv), cwd=self.box,

@@ -10,7 +10,7 @@ drop chains of thought with mixed languages, long paragraphs and code blocks. R1
     curator build pipelines/rejection_sampling.py --param backend=openai --param model=my-rl-checkpoint \\
         --param endpoints=http://gpu1:8000/v1,http://gpu2:8000/v1 --param k=16 --param max_tokens=32768 \\
         --param judge_model=deepseek-ai/DeepSeek-V3 --param input=ORG/NAME --param per_problem=4
-    curator build pipelines/rejection_sampling.py --param code=true --param input=taco.jsonl \
+    curator build pipelines/rejection_sampling.py --param code=true --param input=taco.jsonl \\
         --param columns=question->problem      # code rows: programs checked by running their tests
 
 Deviations and why:

@@ -97,3 +97,21 @@ def test_a_code_row_without_tests_is_ungradable_not_wrong(sandbox: SandboxConfig
     sample = out.kept["samples"][0].to_list()[0]
     assert sample["correct"] is None and "no tests" in sample["verify_error"]
     assert out.kept["pass_rate"][0] is None and out.info["code_rows_without_tests"] == 1
+
+
+def test_mbpp_and_mapped_taco_rows_through_the_loader(sandbox: SandboxConfig, tmp_path: Path) -> None:
+    mbpp = {"task_id": 1, "text": "Write a function to square a number.", "code": "def square(x):\n    return x * x\n",
+            "test_list": ["assert square(3) == 9", "assert square(-2) == 4"], "test_setup_code": ""}
+    taco = {"question": "Print the input doubled.", "input_output": json.dumps({"inputs": ["4\n"], "outputs": ["8\n"]})}
+    (tmp_path / "mbpp.jsonl").write_text(json.dumps(mbpp) + "\n")
+    (tmp_path / "taco.jsonl").write_text(json.dumps(taco) + "\n")
+    rows = [read_problems(tmp_path / "mbpp.jsonl", columns="text->problem").table,
+            read_problems(tmp_path / "taco.jsonl", columns="question->problem,input_output->tests").table]
+    df = pl.concat(rows, how="diagonal_relaxed")
+    df = with_samples(df, [[fenced(mbpp["code"]), fenced("def square(x):\n    return abs(x) * 3\n")],
+                           [fenced("print(2 * int(input()))"), "no program"]])
+    out = Verify(workers=2, code=sandbox).apply(df).kept  # default kind math: rows with tests are code anyway
+    assert [[s["test_status"] for s in row] for row in out["samples"].to_list()] == [
+        ["ok", "wrong answer"], ["ok", "compile error"]]
+    assert out["samples"].to_list()[0][1]["tests_passed"] == 0.5
+    assert [json.loads(t)["kind"] for t in out["tests"]] == ["call", "stdio"]

@@ -142,9 +142,13 @@ def check_program(program: str | None, tests: Tests, cfg: SandboxConfig | None =
     return _check_call(runner, cfg, program, tests)
 
 
-def result_key(program: str | None, tests: Tests, cfg: SandboxConfig) -> str:
-    """Content key of one run: the program, the tests' normal form, the limits and the harness code."""
-    blob = json.dumps([program, dump_tests(tests), asdict(cfg.limits), _HARNESS_HASH, cfg.interpreter()])
+def result_key(program: str | None, tests: Tests, cfg: SandboxConfig, level: str = "") -> str:
+    """Content key of one run: program, tests' normal form, limits, harness code, interpreter, isolation.
+
+    The isolation level is in the key because a weaker sandbox can give a different verdict (a
+    program that reads the dataset from the host's disk passes under ``unshare``, not ``bwrap``).
+    """
+    blob = json.dumps([program, dump_tests(tests), asdict(cfg.limits), _HARNESS_HASH, cfg.interpreter(), level])
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -176,7 +180,7 @@ class CodeExecutor:
     def run(self, items: Sequence[tuple[str | None, Tests]]) -> list[Verdict]:
         """A verdict per ``(program, tests)``, in order; cached ones are not run again."""
         level = self.start()
-        keys = [result_key(p, t, self.cfg) for p, t in items]
+        keys = [result_key(p, t, self.cfg, level) for p, t in items]
         out: dict[str, Verdict] = {}
         todo: dict[str, tuple[str | None, Tests]] = {}
         for key, item in zip(keys, items, strict=True):

@@ -132,3 +132,10 @@ def _count(db: Path) -> int:
             return con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
         except sqlite3.OperationalError:
             return 0
+
+
+def test_generated_call_cases_reject_an_object_that_equals_everything(cfg: SandboxConfig) -> None:
+    tests = parse_tests({"fn_name": "add", "inputs": [[1, 2], [2, 2]], "outputs": [[3], [4]]})
+    assert check_program("def add(a, b):\n    return a + b\n", tests, cfg).correct
+    cheat = "class Yes:\n    def __eq__(self, other):\n        return True\ndef add(a, b):\n    return Yes()\n"
+    assert check_program(cheat, tests, cfg).status == "wrong answer"

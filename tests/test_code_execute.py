@@ -139,3 +139,11 @@ def test_generated_call_cases_reject_an_object_that_equals_everything(cfg: Sandb
     assert check_program("def add(a, b):\n    return a + b\n", tests, cfg).correct
     cheat = "class Yes:\n    def __eq__(self, other):\n        return True\ndef add(a, b):\n    return Yes()\n"
     assert check_program(cheat, tests, cfg).status == "wrong answer"
+
+
+def test_humaneval_candidate_must_return_built_in_values(cfg: SandboxConfig) -> None:
+    rec = humaneval_records(limit=1)[0]
+    cheat = "class Yes:\n    def __eq__(self, other):\n        return True\n" \
+            f"def {rec['entry_point']}(*args):\n    return Yes()\n"
+    v = check_program(cheat, split_check(rec["test"], rec["entry_point"]), cfg)
+    assert v.status == "wrong answer" and "not a built-in value" in v.error

@@ -66,6 +66,32 @@ def run_stdio(job: dict) -> None:
     sys.stdout.flush()
 
 
+def _plain(value: object, depth: int = 0) -> bool:
+    """A built-in value all the way down (an object with its own ``__eq__`` could equal anything)."""
+    kind = type(value)
+    if kind.__module__ != "builtins" or depth > 100:
+        return False
+    if kind in (list, tuple, set, frozenset):
+        return all(_plain(v, depth + 1) for v in value)
+    if kind is dict:
+        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
+    return True
+
+
+def _checked(fn: object, name: str) -> object:
+    """``candidate``: the entry point, whose results must be built-in values to be compared at all."""
+    if not callable(fn):
+        return fn
+
+    def candidate(*args: object, **kwargs: object) -> object:
+        out = fn(*args, **kwargs)
+        if not _plain(out):
+            raise AssertionError(f"{name} returned a {type(out).__name__}, not a built-in value")
+        return out
+
+    return candidate
+
+
 def run_call(job: dict, out_fd: int) -> None:
     nonce = job["nonce"]
 
@@ -83,7 +109,7 @@ def run_call(job: dict, out_fd: int) -> None:
         exec(code, ns)  # the program's own top level (a program that runs forever is a time limit)
         ep = job.get("entry_point")
         if ep:
-            ns["candidate"] = eval(ep, ns)  # noqa: S307 - the dataset's entry point, inside the sandbox
+            ns["candidate"] = _checked(eval(ep, ns), ep)  # noqa: S307 - the dataset's entry point, in the sandbox
         exec(job.get("setup") or "", ns)
     except MemoryError:
         report(-1, "memory limit")

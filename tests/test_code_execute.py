@@ -36,6 +36,7 @@ def test_canonical_humaneval_solutions_pass_all_their_tests(cfg: SandboxConfig) 
     recs = humaneval_records(limit=20)  # the full 164 run in benchmarks/code_verify.py
     ex = CodeExecutor(cfg, workers=2)
     verdicts = ex.run([(canonical_program(r), split_check(r["test"], r["entry_point"])) for r in recs])
+    ex.close()
     failed = [(r["task_id"], v) for r, v in zip(recs, verdicts, strict=True) if not v.correct]
     assert failed == []
     assert all(v.total >= 1 and v.fraction == 1.0 for v in verdicts)
@@ -80,6 +81,7 @@ def test_bundled_stdio_problems_pass_with_their_reference_solutions(cfg: Sandbox
     assert len(rows) >= 10
     ex = CodeExecutor(cfg, workers=2)
     verdicts = ex.run([(r["solutions"][0], parse_tests(r["input_output"])) for r in rows])
+    ex.close()
     assert [(r["id"], v.status) for r, v in zip(rows, verdicts, strict=True) if not v.correct] == []
 
 
@@ -91,6 +93,7 @@ def test_cached_results_are_not_run_again(cfg: SandboxConfig, tmp_path: Path) ->
     first.close()
     again = CodeExecutor(cfg, workers=2, cache=tmp_path / "c.sqlite")
     assert all(v.correct for v in again.run(items)) and (again.executed, again.cached) == (0, 4)
+    again.close()
 
 
 RUNNER = """

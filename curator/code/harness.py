@@ -36,6 +36,7 @@ class TestTimeout(BaseException):
 
 
 def set_limits(lim: dict) -> None:
+    """Lower this process's limits; they bind the program and everything it starts."""
     mb = 1 << 20
     cpu = max(1, int(lim["cpu_s"] + 0.999))
     pairs = [(resource.RLIMIT_CPU, cpu, cpu + 1), (resource.RLIMIT_AS, lim["memory_mb"] * mb, lim["memory_mb"] * mb),
@@ -43,6 +44,9 @@ def set_limits(lim: dict) -> None:
              (resource.RLIMIT_NOFILE, lim["open_files"], lim["open_files"]),
              (resource.RLIMIT_NPROC, lim["processes"], lim["processes"]), (resource.RLIMIT_CORE, 0, 0)]
     for what, soft, hard in pairs:
+        cap = resource.getrlimit(what)[1]  # never above the current hard limit (only root may raise it)
+        if cap != resource.RLIM_INFINITY:
+            soft, hard = min(soft, cap), min(hard, cap)
         resource.setrlimit(what, (soft, hard))
 
 

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,11 +274,14 @@ class Server:
     def _start(self) -> None:
         uid, gid = _slot_user(self.slot)
         self.box = Path(tempfile.mkdtemp(prefix="curator-code-", dir=scratch_root()))
+        self._cleanup = weakref.finalize(self, _remove, self.box)  # also at exit when never closed
         shutil.copyfile(HARNESS, self.box / "harness.py")
         if uid is not None:
             os.chown(self.box, uid, gid)
             os.chown(self.box / "harness.py", uid, gid)
         os.chmod(self.box, 0o700)
+        # sharing the caller's user: the process limit counts the caller's processes too
+        self._shared_processes = _process_count(os.getuid()) if uid is None else 0
         to_srv, self._out = os.pipe()
         self._in, from_srv = os.pipe()
         opts = {"inbox": to_srv, "outbox": from_srv, "private_tmp": self.level == "bwrap",
@@ -302,6 +306,7 @@ class Server:
             self._start()
         lim = asdict(self.cfg.limits)
         lim["cpu_s"] = wall_s
+        lim["processes"] += self._shared_processes
         nonce = job.get("nonce", "")
         msg = {**job, "program_text": program, "stdin": stdin, "limits": lim, "wall_s": wall_s,
                "stdout_cap": self.cfg.limits.file_mb << 20}
@@ -338,7 +343,7 @@ class Server:
             pass
         _kill_group(self.proc)
         self.proc = None
-        _remove(self.box)
+        self._cleanup()
 
 
 def detect_isolation(cfg: SandboxConfig) -> str:

@@ -115,3 +115,26 @@ def test_mbpp_and_mapped_taco_rows_through_the_loader(sandbox: SandboxConfig, tm
         ["ok", "wrong answer"], ["ok", "compile error"]]
     assert out["samples"].to_list()[0][1]["tests_passed"] == 0.5
     assert [json.loads(t)["kind"] for t in out["tests"]] == ["call", "stdio"]
+
+
+def test_verify_in_a_run_keeps_its_sandboxes_and_resumes_from_the_result_cache(sandbox: SandboxConfig,
+                                                                                tmp_path: Path) -> None:
+    from curator.core.stage import RunContext
+
+    df = code_stdio_table().head(2)
+    refs = [json.loads(line)["solutions"][0] for line in CODE_STDIO.read_text().splitlines()[:2]]
+    df = with_samples(df, [[fenced(r)] for r in refs])
+    stage = Verify(workers=2, code=sandbox)
+    stage.setup(RunContext(work_dir=tmp_path, out_dir=tmp_path))
+    first = stage.apply(df)
+    executor = stage._code_executor
+    second = stage.apply(df)  # the next batch: same sandboxes, nothing run again
+    assert stage._code_executor is executor and (tmp_path / "code_results.sqlite").exists()
+    assert first.info["code_programs_run"] == 2 and second.info["code_programs_run"] == 0
+    assert second.info["code_programs_cached"] == 2 and second.kept["n_correct"].to_list() == [1, 1]
+    stage.teardown()
+    assert stage._code_executor is None
+    again = Verify(workers=2, code=sandbox)  # a new run (a restart after a kill): answered from the file
+    again.setup(RunContext(work_dir=tmp_path, out_dir=tmp_path))
+    assert again.apply(df).info["code_programs_cached"] == 2
+    again.teardown()

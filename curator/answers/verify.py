@@ -330,6 +330,10 @@ class Verify(Stage):
         if pool is not None:
             pool.close()
             self._pool = None
+        code = getattr(self, "_code_executor", None)  # code rows' worker sandboxes (curator.code)
+        if code is not None:
+            code.close()
+            self._code_executor = None
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
         from curator.code.grade import apply_code, has_code_rows  # code rows run their tests in a sandbox

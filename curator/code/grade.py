@@ -99,7 +99,9 @@ def grade_code(df: pl.DataFrame, executor: CodeExecutor, ks: tuple[int, ...]) ->
             s["extracted"] = program
             items.append((program, tests))
             where.append((r, j))
+    before = executor.info()
     verdicts = executor.run(items) if items else []
+    after = executor.info()
     for (r, j), v in zip(where, verdicts, strict=True):
         new_rows[r][j].update(correct=v.correct, tests_passed=v.fraction, test_status=v.status,
                               first_failed_test=v.first_failure, test_error=v.error or None)
@@ -113,7 +115,8 @@ def grade_code(df: pl.DataFrame, executor: CodeExecutor, ks: tuple[int, ...]) ->
     statuses: dict[str, int] = {}
     for v in verdicts:
         statuses[v.status] = statuses.get(v.status, 0) + 1
-    info = {**executor.info(), "code_samples_graded": len(items),
+    counts = ("code_programs_run", "code_programs_cached", "code_sandbox_restarts")  # this batch's share
+    info = {**after, **{k: after[k] - before[k] for k in counts}, "code_samples_graded": len(items),
             "code_samples_correct": sum(1 for v in verdicts if v.correct), "code_statuses": statuses,
             "code_rows_without_tests": sum(1 for t, _ in parsed if t is None)}
     return out, info
@@ -129,9 +132,11 @@ def apply_code(stage: Any, df: pl.DataFrame) -> StageOutput:
     """``Verify.apply`` when some rows are code: grade those here, the others through ``stage`` as before."""
     mask = code_mask(df, stage.kind)
     executor = getattr(stage, "_code_executor", None)
-    own = executor is None
-    if own:
+    own = executor is None and getattr(stage, "_code_cache", None) is None  # outside a run: for this call only
+    if executor is None:
         executor = open_executor(stage)
+        if not own:  # in a run: the worker sandboxes serve every batch; Verify.teardown closes them
+            stage._code_executor = executor
     try:
         indexed = df.with_row_index("_row")
         code_df, code_info = grade_code(indexed.filter(pl.Series(mask)), executor, stage.ks)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from curator.publish import card_facts as facts
+from curator.publish import card_fusion
 from curator.publish.build_output import Build, CardError, datasets_resource, fmt_num
 
 PACKAGED_TEMPLATE = Path(__file__).parents[1] / "templates" / "dataset_card.md.j2"
@@ -169,6 +170,7 @@ def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None
         "difficulty": facts.difficulty(build.table),
         "curriculum": facts.curriculum(build.table),
         "passk": facts.pass_at_k(build),
+        "fusion": card_fusion.fusion(build),
         "languages": facts.languages(build),
         "decontamination": facts.stage_reports(build.funnel, ("decontam", "contamination")),
         "dedup": facts.dedup(build),

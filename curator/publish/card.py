@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from curator.analysis.boundary import BoundaryReport
-from curator.publish import card_curves
+from curator.publish import card_curves, card_fusion
 from curator.publish import card_facts as facts
 from curator.publish.build_output import Build, CardError, datasets_resource, fmt_num
 
@@ -173,6 +173,7 @@ def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None
         "curriculum": facts.curriculum(build.table),
         "passk": facts.pass_at_k(build),
         "curves": card_curves.context(curves),
+        "fusion": card_fusion.fusion(build),
         "languages": facts.languages(build),
         "decontamination": facts.stage_reports(build.funnel, ("decontam", "contamination")),
         "dedup": facts.dedup(build),

@@ -38,15 +38,19 @@ def test_verl_export_has_exactly_verls_schema(tmp_path):
     assert top == [("data_source", "string"), ("prompt", "list<element: struct<role: string, content: string>>"),
                    ("ability", "string"), ("reward_model", "struct<style: string, ground_truth: string>")]
     assert table.schema.names == ["data_source", "prompt", "ability", "reward_model", "extra_info"]
-    assert table.schema.equals(verl_schema({"domain": table.schema.field("extra_info").type.field("domain").type,
-                                            "difficulty": table.schema.field("extra_info").type.field("difficulty").type,
-                                            "pass_rate": table.schema.field("extra_info").type.field("pass_rate").type}))
+    extra = table.schema.field("extra_info").type
+    names = [extra.field(i).name for i in range(extra.num_fields)]
+    assert names == ["split", "index", "id", "source", "answer_kind", "options", "language", "max_response_length",
+                     "domain", "difficulty", "pass_rate"]
+    assert table.schema.equals(verl_schema({n: extra.field(n).type for n in names[3:]}))
     row = table.to_pylist()[0]
     assert row["data_source"] == "lighteval/MATH" and row["ability"] == "math"
     assert row["reward_model"] == {"style": "rule", "ground_truth": "5"}
     assert row["prompt"][0]["role"] == "user" and row["prompt"][0]["content"].startswith("What is 2+3?")
     assert "\\boxed{}" in row["prompt"][0]["content"]
     assert row["extra_info"]["split"] == "train" and row["extra_info"]["index"] == 0 and row["extra_info"]["id"] == "a"
+    assert row["extra_info"]["source"] == "demo/add" and row["extra_info"]["answer_kind"] == "math"
+    assert row["extra_info"]["language"] == "en" and row["extra_info"]["options"] is None
     assert files[0].rows == 2
 
 

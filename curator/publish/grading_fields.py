@@ -1,0 +1,49 @@
+"""The per-row fields a trainer's reward function needs to grade like the curation stages.
+
+``answer_kind`` and ``options`` decide how ``grade`` compares (the ``Verify`` stage reads
+them from ``meta``, or from an ``options`` column); ``language`` is the target of R1's
+language-consistency reward. The RL exports write these next to the gold so that
+``curator.rewards`` grades a rollout exactly as ``Verify`` graded the probe samples.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from curator.answers.grading import KINDS
+from curator.answers.verify import row_kinds
+from curator.rewards.scoring import decode_options
+
+
+def _options_json(value: object) -> str | None:
+    options = decode_options(value)
+    return None if options is None else json.dumps(options, ensure_ascii=False)
+
+
+def grading_fields(df: pl.DataFrame, default_kind: str = "math", language: str | None = None) -> pl.DataFrame:
+    """``answer_kind``, ``options`` (JSON text or null), ``language`` for every row.
+
+    Kind and options: an ``answer_kind`` / ``options`` column when present, else ``meta``
+    (as ``Verify`` reads it). Language: ``language`` if given, else the row's ``language``,
+    else detected from the problem (``filters.language``).
+    """
+    from filters.language import language_column
+
+    meta_kinds = row_kinds(df, default_kind)
+    if "options" in df.columns:
+        opts = [_options_json(v) for v in df["options"].to_list()]
+    else:
+        opts = [_options_json(o) for _, o in meta_kinds]
+    if "answer_kind" in df.columns:
+        kinds = [k or ("choice" if o else default_kind) for k, o in zip(df["answer_kind"].to_list(), opts, strict=True)]
+    else:
+        kinds = [k if k != default_kind or not o else "choice" for (k, _), o in zip(meta_kinds, opts, strict=True)]
+    bad = sorted({k for k in kinds if k not in KINDS})
+    if bad:
+        raise ValueError(f"answer_kind {bad} is not one of {KINDS}; fix the rows' answer_kind")
+    langs = [language] * df.height if language else language_column(df).to_list()
+    return pl.DataFrame({"answer_kind": pl.Series(kinds, dtype=pl.String),
+                         "options": pl.Series(opts, dtype=pl.String),
+                         "language": pl.Series(langs, dtype=pl.String)})

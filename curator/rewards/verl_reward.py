@@ -2,11 +2,13 @@
 
 verl loads a file by path and calls a named function in it:
 
-    custom_reward_function.path=<this file>   custom_reward_function.name=compute_score
+    reward.custom_reward_function.path=<this file>  reward.custom_reward_function.name=compute_score
+
+(verl 0.9; before its reward loop the two keys were top-level ``custom_reward_function.*``.)
 
 The naive and DAPO reward managers call ``compute_score(data_source=..., solution_str=...,
 ground_truth=..., extra_info=...)`` once per response; the batch manager
-(``reward_model.reward_manager=batch``, name ``compute_score_batch``) calls
+(``reward.reward_manager.name=batch``, name ``compute_score_batch``) calls
 ``compute_score_batch(data_sources=..., solution_strs=..., ground_truths=..., extra_infos=...)``
 once per step, which fans out to the grader's worker processes. A dict result becomes
 ``score`` (the reward) plus logged parts; every part is a float so verl can average them.

@@ -54,6 +54,20 @@ def test_verl_export_has_exactly_verls_schema(tmp_path):
     assert files[0].rows == 2
 
 
+def test_verl_export_default_data_source_is_one_verls_default_scorer_knows(tmp_path):
+    # verl.utils.reward_score.default_compute_score dispatches MATH-style boxed answers for these
+    # names and raises NotImplementedError for any other (the row's own source, say)
+    verl_math_sources = ("lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500")
+    df = solved_table().with_columns(pl.lit('{"options": {"A": "5", "B": "6"}}').alias("meta"),
+                                     pl.lit("en").alias("language"))
+    table = pq.read_table(tmp_path / VerlParquet(extra_columns=("domain", "language", "options"))
+                          .write(df, tmp_path)[0].path)
+    row = table.to_pylist()[0]
+    assert row["data_source"] in verl_math_sources and row["extra_info"]["source"] == "demo/add"
+    assert row["extra_info"]["answer_kind"] == "choice" and json.loads(row["extra_info"]["options"]) == {
+        "A": "5", "B": "6"}  # options make a choice item, as Verify grades it
+
+
 def test_verl_export_refuses_rows_without_gold(tmp_path):
     df = solved_table().with_columns(pl.lit(None, dtype=pl.String).alias("answer"))
     with pytest.raises(ValueError, match="needs a gold answer"):

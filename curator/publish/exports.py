@@ -40,6 +40,8 @@ BOXED_INSTRUCTION = "Let's think step by step and output the final answer within
 #: without custom_reward_function still gets a reward instead of NotImplementedError; the
 #: row's own source goes to extra_info.source
 VERL_DATA_SOURCE = "lighteval/MATH"
+#: extra_info fields curator.rewards.verl_reward grades with (besides split, index, id)
+GRADING_INFO = ("source", "answer_kind", "options", "language", "max_response_length")
 
 
 def _parts(df: pl.DataFrame, split: str, split_column: str | None) -> list[tuple[str, pl.DataFrame]]:
@@ -234,7 +236,7 @@ class VerlParquet:
         if df["answer"].null_count() or (df["answer"].str.strip_chars() == "").any():
             raise ValueError("verl export: every RL prompt needs a gold answer for its rule reward; drop rows "
                              "without one first (rl_pool.Evaluable)")
-        extras = [c for c in self.extra_columns if c in df.columns]
+        extras = [c for c in self.extra_columns if c in df.columns and c not in GRADING_INFO]  # written below
         types = {"domain": pa.string(), "bin": pa.string(), "difficulty": pa.float64(), "pass_rate": pa.float64()}
         grading = {"source": pa.string(), "answer_kind": pa.string(), "options": pa.string(),
                    "language": pa.string(), "max_response_length": pa.int64()}

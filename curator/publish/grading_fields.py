@@ -25,25 +25,18 @@ def _options_json(value: object) -> str | None:
 def grading_fields(df: pl.DataFrame, default_kind: str = "math", language: str | None = None) -> pl.DataFrame:
     """``answer_kind``, ``options`` (JSON text or null), ``language`` for every row.
 
-    Kind and options: an ``answer_kind`` / ``options`` column when present, else ``meta``
-    (as ``Verify`` reads it). Language: ``language`` if given, else the row's ``language``,
-    else detected from the problem (``filters.language``).
+    Kind and options: exactly what ``Verify`` grades the row with (``row_kinds``), so the
+    trainer's reward and the pool's pass rate agree. Language: ``language`` if given, else the
+    row's ``language``, else detected from the problem (``filters.language``).
     """
     from filters.language import language_column
 
-    meta_kinds = row_kinds(df, default_kind)
-    if "options" in df.columns:
-        opts = [_options_json(v) for v in df["options"].to_list()]
-    else:
-        opts = [_options_json(o) for _, o in meta_kinds]
-    if "answer_kind" in df.columns:
-        kinds = [k or ("choice" if o else default_kind) for k, o in zip(df["answer_kind"].to_list(), opts, strict=True)]
-    else:
-        kinds = [k if k != default_kind or not o else "choice" for (k, _), o in zip(meta_kinds, opts, strict=True)]
+    kinds_options = row_kinds(df, default_kind)
+    kinds = [k for k, _ in kinds_options]
     bad = sorted({k for k in kinds if k not in KINDS})
     if bad:
-        raise ValueError(f"answer_kind {bad} is not one of {KINDS}; fix the rows' answer_kind")
+        raise ValueError(f"answer_kind {bad} is not one of {KINDS}; fix the rows' meta.answer_kind")
     langs = [language] * df.height if language else language_column(df).to_list()
     return pl.DataFrame({"answer_kind": pl.Series(kinds, dtype=pl.String),
-                         "options": pl.Series(opts, dtype=pl.String),
+                         "options": pl.Series([_options_json(o) for _, o in kinds_options], dtype=pl.String),
                          "language": pl.Series(langs, dtype=pl.String)})

@@ -258,3 +258,13 @@ def test_time_limit_holds_in_a_process_pool_and_plain_pools_grade():
 def test_shared_grader_is_one_per_setting():
     assert shared_grader() is shared_grader()
     assert shared_grader(workers=0) is not shared_grader()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from curator.rewards import rules, scoring
+
+    for module in (rules, scoring):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -101,6 +101,21 @@ def test_answer_tag_variant(text, fmt, graded):
     assert answer_tag_response(text) == graded
 
 
+_PLAIN = st.text(st.characters(blacklist_characters="<>", blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@given(_PLAIN, _PLAIN, st.sampled_from(["zh", "en", "ru"]))
+def test_answer_tag_and_language_invariants(reasoning, answer, target):
+    text = f"<think>{reasoning}</think><answer>{answer}</answer>"
+    expected = 1.0 if reasoning.strip() and answer.strip() else 0.0
+    assert answer_tag_format(text) == expected
+    graded = answer_tag_response(text)
+    assert graded is None if not answer.strip() else answer.strip() in graded
+    ratio = language_consistency(text, target)
+    assert 0.0 <= ratio <= 1.0 and ratio == target_language_ratio(reasoning, target)
+    assert trl_reward.completion_text([{"role": "assistant", "content": text}]) == text
+
+
 def test_unknown_weight_names_are_an_error():
     with pytest.raises(ValueError, match="unknown part"):
         check_weights({"acuracy": 1.0})

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curator.answers import grade
@@ -18,7 +18,7 @@ from curator.answers.verify import Verify
 from curator.core.table import SAMPLES_DTYPE
 from curator.publish.exports import GRPOPrompts, VerlParquet
 from curator.rewards import openrlhf_reward, trl_reward
-from curator.rewards.batch import RewardGrader, shared_grader
+from curator.rewards.batch import RewardGrader, grading_view, shared_grader
 from curator.rewards.rules import (
     answer_tag_format,
     answer_tag_response,
@@ -114,6 +114,17 @@ def test_answer_tag_and_language_invariants(reasoning, answer, target):
     ratio = language_consistency(text, target)
     assert 0.0 <= ratio <= 1.0 and ratio == target_language_ratio(reasoning, target)
     assert trl_reward.completion_text([{"role": "assistant", "content": text}]) == text
+
+
+_PIECES = st.sampled_from(["<think>", "</think>", " so ", "\\boxed{4}", "\\boxed{5}", "The answer is 4.", "答案是4",
+                           "(B)", "\n", "$x=4$", "<answer>4</answer>", "wait", "", "  "])
+
+
+@settings(deadline=None, max_examples=200)  # the first call imports math-verify
+@given(st.lists(_PIECES, max_size=8).map("".join), st.sampled_from([("4", "math", None), ("B", "choice", OPTIONS)]))
+def test_grading_view_never_changes_the_grade(text, case):
+    gold, kind, options = case
+    assert grade(grading_view(text), gold, kind, options=options) == grade(text, gold, kind, options=options)
 
 
 def test_unknown_weight_names_are_an_error():

@@ -88,7 +88,7 @@ class RewardGrader:
                              f"{len(options)} options; pass one of each per completion")
         if not n:
             return []
-        items = [(r, g, k, o) for r, g, k, o in zip(responses, golds, kinds, options, strict=True)]
+        items = [(grading_view(r), g, k, o) for r, g, k, o in zip(responses, golds, kinds, options, strict=True)]
         if self.workers == 0 or _daemonic():
             return [self._inline(*item) for item in items]
         self._check_pid()
@@ -161,6 +161,23 @@ class RewardGrader:
                 for pool in self._made:
                     pool.close()
             self._pool, self._singles, self._made = None, None, []
+
+
+def grading_view(text: str | None) -> str | None:
+    """The part of a response ``grade`` reads, so a 4k-token chain of thought is not shipped to
+    a worker: after the last ``</think>`` when that part is not blank (``extract_answer`` then
+    looks nowhere else), a bare ``<think>`` for a truncated response (no answer either way),
+    else the whole text. ``grade(view) == grade(text)`` is a tested property.
+
+    >>> grading_view("<think>long reasoning</think> so \\boxed{4}")
+    '</think> so \\boxed{4}'
+    """
+    if not text:
+        return text
+    if "</think>" in text:
+        final = text.rpartition("</think>")[2]
+        return "</think>" + final if final.strip() else text
+    return "<think>" if "<think>" in text else text
 
 
 def _daemonic() -> bool:

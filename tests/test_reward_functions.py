@@ -289,8 +289,8 @@ def test_shared_grader_is_one_per_setting():
 def test_docstring_examples_run():
     import doctest
 
-    from curator.rewards import rules, scoring
+    from curator.rewards import batch, rules, scoring
 
-    for module in (rules, scoring):
+    for module in (batch, rules, scoring):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -169,8 +169,8 @@ def grading_view(text: str | None) -> str | None:
     looks nowhere else), a bare ``<think>`` for a truncated response (no answer either way),
     else the whole text. ``grade(view) == grade(text)`` is a tested property.
 
-    >>> grading_view("<think>long reasoning</think> so \\boxed{4}")
-    '</think> so \\boxed{4}'
+    >>> grading_view("<think>long reasoning</think> so \\\\boxed{4}")
+    '</think> so \\\\boxed{4}'
     """
     if not text:
         return text

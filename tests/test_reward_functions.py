@@ -294,3 +294,21 @@ def test_docstring_examples_run():
     for module in (batch, rules, scoring):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_code_rows_are_scored_by_their_tests_in_the_same_batch(tmp_path):
+    tests = json.dumps({"inputs": ["1\n", "5\n"], "outputs": ["2\n", "6\n"]})
+    df = pl.DataFrame([
+        {"id": "inc", "problem": "Read n and print n+1.", "answer": None, "tests": tests,
+         "meta": json.dumps({"answer_kind": "code"})},
+        {"id": "add", "problem": "What is 2+2?", "answer": "4", "tests": None, "meta": None},
+    ])
+    rows = pq.read_table(tmp_path / VerlParquet(ability="code").write(df, tmp_path)[0].path).to_pylist()
+    assert rows[0]["extra_info"]["answer_kind"] == "code" and rows[0]["reward_model"]["ground_truth"] == tests
+    right = "<think>x</think>\n```python\nprint(int(input()) + 1)\n```"
+    wrong = "<think>x</think>\n```python\nprint(0)\n```"
+    got = compute_score_batch([r["data_source"] for r in rows] * 2, [right, "\\boxed{4}", wrong, "\\boxed{5}"],
+                              [r["reward_model"]["ground_truth"] for r in rows] * 2, [r["extra_info"] for r in rows] * 2)
+    assert [g["acc"] for g in got] == [1.0, 1.0, 0.0, 0.0]
+    grpo = GRPOPrompts().rows(df)
+    assert trl_reward.accuracy_reward([right, wrong], **{c: [grpo[c][0]] * 2 for c in grpo.columns}) == [1.0, 0.0]

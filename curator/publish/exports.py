@@ -225,7 +225,9 @@ class VerlParquet:
     system: str | None = None
     instruction: str | None = BOXED_INSTRUCTION  # verl MATH example, DeepScaleR
     split_column: str | None = None
-    extra_columns: tuple[str, ...] = ("domain", "difficulty", "pass_rate", "bin")
+    # sampling_weight: Kimi k1.5 prioritized sampling (curator.selection.priority), read by
+    # curator.analysis.verl_sampler.PrioritizedSampler
+    extra_columns: tuple[str, ...] = ("domain", "difficulty", "pass_rate", "bin", "sampling_weight")
     kind: str = "math"  # answer kind of rows whose meta / answer_kind column names none (as Verify)
     language: str | None = None  # target language of the reasoning; None: the row's, else detected
     max_response_length: int | None = None  # L_max of the overlong punishment (verl data.max_response_length)
@@ -233,11 +235,13 @@ class VerlParquet:
     def table(self, df: pl.DataFrame, split: str) -> object:
         import pyarrow as pa
 
-        if df["answer"].null_count() or (df["answer"].str.strip_chars() == "").any():
-            raise ValueError("verl export: every RL prompt needs a gold answer for its rule reward; drop rows "
-                             "without one first (rl_pool.Evaluable)")
+        gold = pl.coalesce("answer", "tests") if "tests" in df.columns else pl.col("answer")  # code: its tests
+        if df.select(gold.is_null() | (gold.str.strip_chars() == "")).to_series().any():
+            raise ValueError("verl export: every RL prompt needs a gold answer (or, for code, tests) for its rule "
+                             "reward; drop rows without one first (rl_pool.Evaluable)")
         extras = [c for c in self.extra_columns if c in df.columns and c not in GRADING_INFO]  # written below
-        types = {"domain": pa.string(), "bin": pa.string(), "difficulty": pa.float64(), "pass_rate": pa.float64()}
+        types = {"domain": pa.string(), "bin": pa.string(), "difficulty": pa.float64(), "pass_rate": pa.float64(),
+                 "sampling_weight": pa.float64()}
         grading = {"source": pa.string(), "answer_kind": pa.string(), "options": pa.string(),
                    "language": pa.string(), "max_response_length": pa.int64()}
         schema = verl_schema({**grading, **{c: types.get(c, pa.string()) for c in extras}})
@@ -249,7 +253,7 @@ class VerlParquet:
             source.cast(pl.String).alias("data_source"),
             rl_prompt(self.system, self.instruction).alias("prompt"),
             pl.lit(self.ability).alias("ability"),
-            pl.struct(pl.lit("rule").alias("style"), pl.col("answer").alias("ground_truth")).alias("reward_model"),
+            pl.struct(pl.lit("rule").alias("style"), gold.alias("ground_truth")).alias("reward_model"),
             pl.struct(pl.lit(split).alias("split"), pl.int_range(pl.len(), dtype=pl.Int64).alias("index"),
                       pl.col("id"), row_source.alias("source"),
                       *[pl.col(f"_g_{c}").alias(c) for c in ("answer_kind", "options", "language")],
@@ -290,7 +294,8 @@ class GRPOPrompts:
     boxed_solution: bool = True  # gold wrapped in \boxed{} so math-verify parses it (Skywork-OR1)
     split_column: str | None = None
     format: Format = "parquet"
-    keep_columns: tuple[str, ...] = ("id", "source", "domain", "difficulty")
+    # tests: the code reward; sampling_weight: Kimi k1.5 prioritized sampling (curator.selection.priority)
+    keep_columns: tuple[str, ...] = ("id", "source", "domain", "difficulty", "tests", "sampling_weight")
     kind: str = "math"  # answer kind of rows whose meta / answer_kind column names none (as Verify)
     language: str | None = None  # target language of the reasoning; None: the row's, else detected
     max_response_length: int | None = None  # L_max of the overlong punishment, written to each row
@@ -302,7 +307,8 @@ class GRPOPrompts:
         fields = grading_fields(df, self.kind, self.language)
         grading = [pl.col(f"_g_{c}").alias(c) for c in fields.columns]
         grading.append(pl.lit(self.max_response_length, dtype=pl.Int64).alias("max_response_length"))
-        label = pl.struct(gold.alias("answer"), *grading).struct.json_encode().alias("label")
+        label_gold = pl.coalesce(gold, pl.col("tests").cast(pl.String)) if "tests" in df.columns else gold  # code
+        label = pl.struct(label_gold.alias("answer"), *grading).struct.json_encode().alias("label")
         keep = [c for c in keep if c not in fields.columns]
         return df.with_columns(fields.rename({c: f"_g_{c}" for c in fields.columns})).select(
             rl_prompt(self.system, self.instruction).alias("prompt"), pl.col("problem"), solution.alias("solution"),

@@ -14,7 +14,7 @@ import polars as pl
 
 from curator.answers.grading import KINDS
 from curator.answers.verify import row_kinds
-from curator.rewards.scoring import decode_options
+from curator.rewards.scoring import CODE, decode_options
 
 
 def _options_json(value: object) -> str | None:
@@ -33,7 +33,7 @@ def grading_fields(df: pl.DataFrame, default_kind: str = "math", language: str |
 
     kinds_options = row_kinds(df, default_kind)
     kinds = [k for k, _ in kinds_options]
-    bad = sorted({k for k in kinds if k not in KINDS})
+    bad = sorted({k for k in kinds if k not in (*KINDS, CODE)})
     if bad:
         raise ValueError(f"answer_kind {bad} is not one of {KINDS}; fix the rows' meta.answer_kind")
     langs = [language] * df.height if language else language_column(df).to_list()

@@ -8,13 +8,16 @@ through ``grade`` in the verify pool (``curator.rewards.batch``), the rest are t
 
 from __future__ import annotations
 
+import atexit
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from curator.answers.grading import KINDS
-from curator.rewards.batch import RewardGrader, shared_grader
+from curator.answers.verify import default_workers
+from curator.rewards.batch import Graded, RewardGrader, shared_grader
 from curator.rewards.rules import (
     RewardParts,
     answer_tag_format,
@@ -26,6 +29,8 @@ from curator.rewards.rules import (
 
 AnswerFormat = Literal["boxed", "answer_tag"]
 ANSWER_FORMATS = ("boxed", "answer_tag")
+#: code rows: the gold is the prompt's tests, run in the sandbox (curator.rewards.code), as Verify runs them
+CODE = "code"
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,8 @@ def target_from(gold: Any, info: Mapping[str, Any] | None = None) -> Target:
     info = info or {}
     options = decode_options(info.get("options"))
     kind = info.get("answer_kind") or ("choice" if options else "math")
-    if kind not in KINDS:
-        raise ValueError(f"answer_kind {kind!r} is not one of {KINDS}; fix the row's answer_kind")
+    if kind not in (*KINDS, CODE):
+        raise ValueError(f"answer_kind {kind!r} is not one of {(*KINDS, CODE)}; fix the row's answer_kind")
     max_length = info.get("max_response_length")
     return Target(None if gold is None else str(gold), kind, options, info.get("language") or None,
                   int(max_length) if max_length else None)
@@ -95,8 +100,30 @@ def score_batch(texts: Sequence[str], targets: Sequence[Target], *, lengths: Seq
 
 
 def grade_batch(texts: Sequence[str], targets: Sequence[Target], *, answer_format: AnswerFormat = "boxed",
-                grader: RewardGrader | None = None) -> list:
-    """``grade`` of every completion against its target, in worker processes (``Graded`` each)."""
-    responses = [answer_tag_response(t or "") if answer_format == "answer_tag" else t for t in texts]
-    return (grader or shared_grader()).grade(responses, [t.gold for t in targets], [t.kind for t in targets],
-                                             [t.options for t in targets])
+                grader: RewardGrader | None = None) -> list[Graded]:
+    """``grade`` of every completion against its target, in worker processes (``Graded`` each);
+    code rows run their tests through ``curator.rewards.code.CodeReward`` instead."""
+    out: list[Graded | None] = [None] * len(texts)
+    code = [i for i, t in enumerate(targets) if t.kind == CODE]
+    rest = [i for i, t in enumerate(targets) if t.kind != CODE]
+    if rest:
+        responses = [answer_tag_response(texts[i] or "") if answer_format == "answer_tag" else texts[i] for i in rest]
+        graded = (grader or shared_grader()).grade(responses, [targets[i].gold for i in rest],
+                                                   [targets[i].kind for i in rest], [targets[i].options for i in rest])
+        for i, g in zip(rest, graded, strict=True):
+            out[i] = g
+    if code:
+        scores = code_reward().scores([texts[i] or "" for i in code], [targets[i].gold for i in code])
+        for i, s in zip(code, scores, strict=True):
+            out[i] = Graded(None, s == 1.0)
+    return out  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def code_reward() -> Any:
+    """The process's code reward (its sandbox executor lives as long as the process)."""
+    from curator.rewards.code import CodeReward
+
+    reward = CodeReward(workers=default_workers())
+    atexit.register(reward.close)
+    return reward

@@ -30,7 +30,7 @@ from curator.rewards.rules import (
     soft_overlong,
     think_format,
 )
-from curator.rewards.scoring import AnswerFormat, Target, grade_batch, score_batch, target_from
+from curator.rewards.scoring import CODE, AnswerFormat, Target, grade_batch, score_batch, target_from
 
 RewardFunc = Callable[..., list[float | None]]
 
@@ -46,7 +46,8 @@ def targets(n: int, kwargs: Mapping[str, Any], max_length: int | None = None) ->
     if golds is None:
         raise ValueError("curator.rewards.trl_reward: the dataset has neither an `answer` nor a `solution` column; "
                          "export it with curator.publish.exports.GRPOPrompts or add the gold answers")
-    cols = {c: _column(kwargs, c, n) for c in ("answer_kind", "options", "language", "max_response_length")}
+    cols = {c: _column(kwargs, c, n) for c in ("answer_kind", "options", "language", "max_response_length", "tests")}
+    golds = [cols["tests"][i] if cols["answer_kind"][i] == CODE else golds[i] for i in range(n)]  # code: its tests
     return [target_from(golds[i], {"answer_kind": cols["answer_kind"][i], "options": cols["options"][i],
                                    "language": cols["language"][i],
                                    "max_response_length": max_length or cols["max_response_length"][i]})

@@ -83,7 +83,8 @@ def test_grpo_trainer_logs_the_rewards_grade_gives(tmp_path):
         steps: list = []
 
         def on_step_end(self, args, state, control, **kwargs):
-            logs = trainer._logs
+            logs = trainer._logs  # what GRPOTrainer logs per completion (its completions table), last batch
+
             self.steps.append((list(logs["prompt"]), list(logs["completion"]),
                                {k: list(v) for k, v in logs["rewards"].items()}))
 

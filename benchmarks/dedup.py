@@ -1,19 +1,28 @@
-"""Near-duplicate problem dedup: this project vs datatrove, datasketch and rapidfuzz, one run.
+"""Near-duplicate problem dedup: this project vs datatrove, datasketch, an 8-gram rule and rapidfuzz.
 
-A generated set of templated word problems (English and Chinese) with planted near-duplicates
-(whitespace, punctuation, casing, LaTeX spacing, word swaps, synonyms) and numeric variants
-(the same text with one number changed: another problem, must be kept).
+Two sets, each method on each, in one run (methods alternate order between rounds; the load
+average is printed at the start and end of every round):
 
-    python benchmarks/dedup.py --n 50000 --dups 5000 --variants 2000
+- ``real``: benchmarks/data/dedup_real.jsonl (benchmarks/make_dedup_data.py): CHAMP competition
+  problems, reasoning-gym families and Gaokao-style Chinese problems, with the edits real
+  corpora carry (instruction suffixes/prefixes, numbering, bold, whitespace, LaTeX spacing,
+  one-word paraphrase) and numeric variants;
+- ``generated``: templated word problems (English and Chinese) with planted near-duplicates
+  (whitespace, punctuation, casing, LaTeX spacing, word swaps, synonyms) and numeric variants.
 
-Precision / recall count removed rows against the planted groups (one survivor per group);
-"variants removed" counts numeric-variant pairs of which a method dropped either row.
+    python benchmarks/dedup.py --sets real,generated --n 50000 --dups 5000 --variants 2000
+    python benchmarks/dedup.py --sets scale --methods ours --scale 50000,200000   # growth
+
+Precision / recall count removed rows against the true groups (one survivor per group);
+"groups lost" counts groups of which every member was removed; "variants removed" counts
+numeric-variant pairs of which a method dropped either row.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -25,6 +34,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REAL = Path(__file__).resolve().parent / "data" / "dedup_real.jsonl"
 
 NAMES = ["Alice", "Bob", "Carmen", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kofi", "Lena",
          "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Victor", "Wen", "Yara"]
@@ -71,9 +81,9 @@ def _name(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
 
 
-def _fill(rng: random.Random, zh: bool) -> tuple[str, dict]:
+def _fill(rng: random.Random, zh: bool, top: int = 999) -> tuple[str, dict]:
     """Templates with wide slots: two fills of one template share few word 5-grams."""
-    slots = {k: rng.randint(2, 999) for k in "abcd"}
+    slots = {k: rng.randint(2, top) for k in "abcd"}
     if zh:
         slots.update(n1="小" + rng.choice(ZH_NAMES) + rng.choice(ZH_NAMES), n2="小" + rng.choice(ZH_NAMES),
                      i1=rng.choice(ZH_ITEMS), i2=rng.choice(ZH_ITEMS), p=rng.choice(ZH_PLACES))
@@ -108,12 +118,13 @@ def perturb(text: str, rng: random.Random) -> str:
     return text
 
 
-def make_set(n: int, dups: int, variants: int, seed: int = 0) -> pl.DataFrame:
+def make_set(n: int, dups: int, variants: int, seed: int = 0, top: int = 999) -> pl.DataFrame:
+    """``top``: the largest number in a slot; 40 makes problems share numbers as real corpora do."""
     rng = random.Random(seed)
     rows: list[dict] = []
     seen: set[str] = set()
     while len(rows) < n - dups - variants:
-        text, _ = _fill(rng, rng.random() < 0.15)
+        text, _ = _fill(rng, rng.random() < 0.15, top)
         key = " ".join(text.split()[:3] + re.findall(r"\d+", text))  # template + numbers: one problem
         if key not in seen:  # (two fills that differ only in names are the same problem)
             seen.add(key)
@@ -140,26 +151,33 @@ def make_set(n: int, dups: int, variants: int, seed: int = 0) -> pl.DataFrame:
     return df.with_columns(pl.format("p{}", pl.col("idx")).alias("id"), pl.lit(None, pl.String).alias("answer"))
 
 
+def load_real(path: Path = REAL) -> pl.DataFrame:
+    """The real-problem set written by benchmarks/make_dedup_data.py."""
+    if not path.is_file():
+        raise SystemExit(f"{path} missing: run python benchmarks/make_dedup_data.py")
+    df = pl.read_ndjson(path).select("id", "problem", "group", "kind", "pair")
+    return df.with_row_index("idx").with_columns(pl.lit(None, pl.String).alias("answer"))
+
+
 def score(df: pl.DataFrame, removed: set[int]) -> dict:
     truth = df.group_by("group").agg(pl.col("idx"))
-    tp = fp_extra = need = 0
+    tp = need = lost = 0
     for members in truth["idx"].to_list():
         r = sum(1 for m in members if m in removed)
         need += len(members) - 1
         tp += min(r, len(members) - 1)
-        fp_extra += max(0, r - (len(members) - 1))
+        lost += r == len(members)
     fp = len(removed) - tp
-    idx_of = dict(zip(df["idx"].to_list(), df["idx"].to_list(), strict=True))
     var = df.filter(pl.col("kind") == "variant")
-    base_idx = {g: i for g, i in zip(df["group"].to_list(), df["idx"].to_list(), strict=True)
-                if g < 10**7}
+    bases = df.filter(pl.col("kind") == "base")
+    base_idx = dict(zip(bases["group"].to_list(), bases["idx"].to_list(), strict=True))
     pairs_hit = sum(1 for i, p in zip(var["idx"].to_list(), var["pair"].to_list(), strict=True)
-                    if idx_of[i] in removed or base_idx.get(p) in removed)
+                    if i in removed or base_idx.get(p) in removed)
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / need if need else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"removed": len(removed), "precision": precision, "recall": recall, "f1": f1,
-            "variants_removed": pairs_hit}
+            "groups_lost": lost, "variants_removed": pairs_hit}
 
 
 # --- the methods ----------------------------------------------------------------------------------------
@@ -225,6 +243,20 @@ def datasketch_lsh(df: pl.DataFrame, threshold: float = 0.7, num_perm: int = 128
     return removed
 
 
+def ngram8(df: pl.DataFrame, n: int = 8) -> set[int]:
+    """The decontamination rule used as dedup: a row sharing any word 8-gram with a kept row goes."""
+    removed: set[int] = set()
+    seen: set[int] = set()
+    for idx, text in zip(df["idx"].to_list(), df["problem"].to_list(), strict=True):
+        words = re.findall(r"[\u3400-\u9fff]|[^\W_]+", text.lower())
+        grams = {hash(tuple(words[i:i + n])) for i in range(max(1, len(words) - n + 1))}
+        if grams & seen:
+            removed.add(idx)
+        else:
+            seen |= grams
+    return removed
+
+
 def rapidfuzz_blocked(df: pl.DataFrame, threshold: float = 95.0, block: int = 10) -> set[int]:
     """OpenThoughts' fuzz.ratio >= 95, compared within length blocks (each block vs itself and the next)."""
     import numpy as np
@@ -255,7 +287,8 @@ def rapidfuzz_blocked(df: pl.DataFrame, threshold: float = 95.0, block: int = 10
 
 
 METHODS = {"ours": ours, "ours-datatrove": lambda d: ours(d, "datatrove"),
-           "datatrove": datatrove_default, "datasketch": datasketch_lsh, "rapidfuzz": rapidfuzz_blocked}
+           "datatrove": datatrove_default, "datasketch": datasketch_lsh, "ngram8": ngram8,
+           "rapidfuzz": rapidfuzz_blocked}
 
 
 def _child(name: str, df: pl.DataFrame, queue) -> None:
@@ -281,25 +314,59 @@ def measure(name: str, df: pl.DataFrame) -> tuple[set[int], float, float]:
     return removed, seconds, peak
 
 
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _row(set_name: str, name: str, r: dict) -> None:
+    print(f"{set_name:<10}{name:<16}{r['removed']:>8}{r['precision']:>10.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}"
+          f"{r['groups_lost']:>6}{r['variants_removed']:>9}{r['seconds']:>9.2f}{r['peak_mib']:>13.0f}", flush=True)
+
+
+def run_sets(sets: dict[str, pl.DataFrame], methods: list[str], rounds: int) -> list[dict]:
+    results = []
+    print(f"{'set':<10}{'method':<16}{'removed':>8}{'precision':>10}{'recall':>8}{'F1':>8}{'lost':>6}"
+          f"{'variants':>9}{'seconds':>9}{'peak RSS MiB':>13}")
+    for k in range(rounds):
+        order = methods if k % 2 == 0 else methods[::-1]
+        print(f"-- round {k + 1} ({', '.join(order)}); {_load()}", flush=True)
+        for set_name, df in sets.items():
+            for name in order:
+                removed, seconds, peak = measure(name, df)
+                r = score(df, removed) | {"set": set_name, "method": name, "round": k + 1,
+                                          "seconds": round(seconds, 2), "peak_mib": round(peak, 1)}
+                results.append(r)
+                _row(set_name, name, r)
+        print(f"-- end of round {k + 1}; {_load()}", flush=True)
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="real,generated", help="real, generated and/or scale")
     ap.add_argument("--n", type=int, default=50_000)
     ap.add_argument("--dups", type=int, default=5_000)
     ap.add_argument("--variants", type=int, default=2_000)
-    ap.add_argument("--methods", default="ours,ours-datatrove,datatrove,datasketch,rapidfuzz")
+    ap.add_argument("--scale", default="50000,200000", help="sizes for --sets scale (dups 10%%, variants 4%%)")
+    ap.add_argument("--methods", default="ours,datasketch,datatrove,ngram8")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds; even rounds run the methods in reverse")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    df = make_set(args.n, args.dups, args.variants)
-    results = []
-    print(f"{df.height:,} problems, {args.dups:,} planted near-duplicates, {args.variants:,} numeric variants")
-    print(f"{'method':<16}{'removed':>8}{'precision':>10}{'recall':>8}{'F1':>8}{'variants':>9}{'seconds':>9}"
-          f"{'peak RSS MiB':>13}")
-    for name in args.methods.split(","):
-        removed, seconds, peak = measure(name, df)
-        r = score(df, removed) | {"method": name, "seconds": round(seconds, 2), "peak_mib": round(peak, 1)}
-        results.append(r)
-        print(f"{name:<16}{r['removed']:>8}{r['precision']:>10.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}"
-              f"{r['variants_removed']:>9}{r['seconds']:>9.2f}{r['peak_mib']:>13.0f}", flush=True)
+    wanted = args.sets.split(",")
+    sets: dict[str, pl.DataFrame] = {}
+    if "real" in wanted:
+        sets["real"] = load_real()
+        kinds = sets["real"]["kind"].value_counts().sort("kind").rows()
+        print(f"real: {sets['real'].height:,} rows ({', '.join(f'{k} {c}' for k, c in kinds)})")
+    if "generated" in wanted:
+        sets["generated"] = make_set(args.n, args.dups, args.variants)
+        print(f"generated: {args.n:,} problems, {args.dups:,} planted near-duplicates, "
+              f"{args.variants:,} numeric variants")
+    if "scale" in wanted:
+        for size in (int(x) for x in args.scale.split(",")):
+            sets[f"gen{size // 1000}k"] = make_set(size, size // 10, size // 25, seed=1, top=40)
+    results = run_sets(sets, args.methods.split(","), args.rounds)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -15,7 +15,8 @@ average is printed at the start and end of every round):
 
 Precision / recall count removed rows against the true groups (one survivor per group);
 "groups lost" counts groups of which every member was removed; "variants removed" counts
-numeric-variant pairs of which a method dropped either row.
+numeric-variant pairs (a problem and the same text with one number changed) of which a method
+lost either problem (every row of its group removed).
 """
 
 from __future__ import annotations
@@ -171,8 +172,10 @@ def score(df: pl.DataFrame, removed: set[int]) -> dict:
     var = df.filter(pl.col("kind") == "variant")
     bases = df.filter(pl.col("kind") == "base")
     base_idx = dict(zip(bases["group"].to_list(), bases["idx"].to_list(), strict=True))
+    group_of = dict(zip(df["idx"].to_list(), df["group"].to_list(), strict=True))
+    kept_groups = {group_of[i] for i in group_of if i not in removed}
     pairs_hit = sum(1 for i, p in zip(var["idx"].to_list(), var["pair"].to_list(), strict=True)
-                    if i in removed or base_idx.get(p) in removed)
+                    if group_of[i] not in kept_groups or group_of[base_idx[p]] not in kept_groups)
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / need if need else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

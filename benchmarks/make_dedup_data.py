@@ -47,6 +47,22 @@ PARAPHRASE_EN = [("Find", "Determine"), ("What is", "Compute"), ("smallest", "mi
                  ("number of", "count of"), ("real", "real-valued")]
 PARAPHRASE_ZH = [("求", "试求"), ("多少", "几"), ("已知", "设"), ("的值", "的大小"), ("大小", "值"), ("计算", "求")]
 _NUM = re.compile(r"(?<![\d.^_])\d+(?![\d.])")
+PHRASES_FILE = Path(__file__).resolve().parent.parent / "curator" / "data" / "boilerplate_phrases.txt"
+
+
+def _wrappers() -> list[re.Pattern]:
+    """The corpus wrappers a generator puts around every item: corpora copy them verbatim, so the
+    edits below change the problem, never a wrapper."""
+    lines = PHRASES_FILE.read_text(encoding="utf-8").split("[phrases]", 1)[1].splitlines()
+    return [re.compile(r"\s+".join(re.escape(w) for w in line.split())) for line in lines
+            if line.strip() and not line.startswith("#") and len(line) > 30]
+
+
+WRAPPERS = _wrappers()
+
+
+def _protected(text: str, start: int, end: int) -> bool:
+    return any(m.start() < end and start < m.end() for w in WRAPPERS for m in w.finditer(text))
 
 
 def edit(text: str, zh: bool, rng: random.Random, kinds: list[str] | None = None) -> tuple[str, list[str]]:
@@ -62,12 +78,11 @@ def edit(text: str, zh: bool, rng: random.Random, kinds: list[str] | None = None
         elif kind == "numbering":
             text = f"{rng.randint(1, 30)}. " + text
         elif kind == "bold":
-            words = text.split(" ")
-            if len(words) > 3 and not zh:
-                i = rng.randrange(len(words) - 1)
-                words[i] = f"**{words[i]}"
-                words[i + 1] = f"{words[i + 1]}**"
-                text = " ".join(words)
+            spans = [m for m in re.finditer(r"(?<!\S)[^\s*]+ [^\s*]+(?!\S)", text)
+                     if not _protected(text, m.start(), m.end())]
+            if spans and not zh:
+                m = rng.choice(spans)
+                text = f"{text[:m.start()]}**{m.group()}**{text[m.end():]}"
             else:
                 text = f"**{text}**"
         elif kind == "space":
@@ -75,15 +90,15 @@ def edit(text: str, zh: bool, rng: random.Random, kinds: list[str] | None = None
                 text.replace("，", "， ", 2)
             text = "  " + text + " \n"
         elif kind == "latex":
-            if "(" in text:
-                text = text.replace("(", "\\left(", 1).replace(")", "\\right)", 1)
+            text = re.sub(r"\(([^()]*)\)", r"\\left(\1\\right)", text, count=1)
             text = re.sub(r"(\d), (\d)", r"\1,\\,\2", text, count=2)
             text = text.replace("=", " = ", 1) if "=" in text else text + "~"
         elif kind == "paraphrase":
-            pairs = [(a, b) for a, b in (PARAPHRASE_ZH if zh else PARAPHRASE_EN) if a in text]
-            if pairs:
-                a, b = rng.choice(pairs)
-                text = text.replace(a, b, 1)
+            spots = [(m.start(), a, b) for a, b in (PARAPHRASE_ZH if zh else PARAPHRASE_EN)
+                     for m in re.finditer(re.escape(a), text) if not _protected(text, m.start(), m.end())]
+            if spots:
+                at, a, b = rng.choice(spots)
+                text = text[:at] + b + text[at + len(a):]
             else:
                 text = text.rstrip() + ("" if zh else " ") + rng.choice(SUFFIXES_ZH if zh else SUFFIXES_EN)
                 kind = "suffix"
@@ -94,7 +109,7 @@ def edit(text: str, zh: bool, rng: random.Random, kinds: list[str] | None = None
 
 def numeric_variant(text: str, rng: random.Random) -> str | None:
     """One number changed (not a list-numbering prefix): another problem with another answer."""
-    spots = [m for m in _NUM.finditer(text) if m.start() > 0]
+    spots = [m for m in _NUM.finditer(text) if m.start() > 0 and not _protected(text, m.start(), m.end())]
     if not spots:
         return None
     m = rng.choice(spots)

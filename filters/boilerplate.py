@@ -65,7 +65,7 @@ def load_boilerplate(path: str | None = None) -> Boilerplate:
 # Each needs whitespace (or, after a CJK label, a non-digit) after its mark, which normalised text never
 # has after a symbol: so stripping twice equals stripping once.
 _NUMBERING = r"^(?:\s*(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]\s+)+"
-_BOLD = r"(^|[^\w*])(?:\*\*|__)([^*_\n]+?)(?:\*\*|__)([^\w*]|$)"  # "**x**", not Python's v**2
+_BOLD = r"(^|[^\w*]|[\u3400-\u9fff])\*\*((?s:.+?))\*\*([^\w*]|[\u3400-\u9fff]|$)"  # "**x**", not Python's v**2
 
 
 def _alternation(words: list[str]) -> str:
@@ -73,15 +73,16 @@ def _alternation(words: list[str]) -> str:
 
 
 def strip_shapes_expr(col: pl.Expr, labels: tuple[str, ...]) -> pl.Expr:
-    """Markdown emphasis anywhere, list numbering and labels at the start (lowercased input)."""
-    out = col.str.replace_all(_BOLD, "${1}${2}${3}").str.replace(_NUMBERING, "")
+    """Markdown bold anywhere, list numbering and labels at the start (lowercased input)."""
+    out = col.str.replace_all(_BOLD, "${1}${2}${3}").str.replace_all(_BOLD, "${1}${2}${3}")  # adjacent pairs
+    out = out.str.replace(_NUMBERING, "")
     latin = [label.lower() for label in labels if not _CJK.match(label)]
     cjk = [label for label in labels if _CJK.match(label)]
     if latin:
         out = out.str.replace(rf"^\s*(?:{_alternation(latin)})\s*\d{{0,3}}\s*[.:)]\s+", "")
     if cjk:
         out = out.str.replace(rf"^\s*(?:{_alternation(cjk)})\s*\d{{0,3}}\s*[.:]([^\d.:]|$)", "${1}")
-    return out
+    return out.str.replace(_NUMBERING, "")  # "Problem. 5. Find x": the number after the label
 
 
 def strip_phrases_expr(col: pl.Expr, phrases: tuple[str, ...]) -> pl.Expr:

@@ -99,20 +99,35 @@ def normalize_text(text: str, boilerplate: Boilerplate | None = None) -> str:
     return pl.select(normalize_expr(pl.lit(text, dtype=pl.String), boilerplate)).item()
 
 
+_NUMBER_WORD = re.compile(r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                          r"forty|fifty|hundred|thousand|million|first|second|third|fourth|fifth|half|twice|"
+                          r"double|triple)\b|[零一二两三四五六七八九十百千万亿半]")
+_LOGIC_WORD = re.compile(r"\b(?:or|not|no|nor|except|besides|without|least|most)\b|至少|至多|不|或")
+_VARIABLE = re.compile(r"(?<![a-z\\])[a-z](?=[^a-z\s])|(?<=[^a-z\s\\])[a-z](?![a-z])")
+_WORD_HYPHEN = re.compile(r"(?<=[a-z]{2})-(?=[a-z]{2})")
+
+
 def math_signature(normalized: str) -> str:
-    """The problem's numbers and operators, in order: what must match for a duplicate.
+    """What must match for a duplicate: the problem's numbers (digits and number words), operators,
+    variables and logical words (or, not, at least), in order.
 
     In order, because "the sum of 825 integers is 515" and "the sum of 515 integers is 825"
-    are different problems.
+    are different problems; variables, because x/y+y/z and y/x+z/y are; number and logical
+    words, because "three-digit" is not "four-digit" and "increasing or decreasing" is not
+    "increasing".
 
-    >>> math_signature("what is 12+7") == math_signature("find 12 + 7")
+    >>> math_signature("what is 12+7") == math_signature("find 12+7")
     True
     >>> math_signature("what is 12+7") == math_signature("what is 13+7")
     False
+    >>> math_signature("min of x/y+y/x") == math_signature("min of y/x+x/y")
+    False
     """
-    nums = _NUMBER.findall(normalized)
-    ops = _OPERATOR.findall(_NUMBER.sub(" ", normalized))
-    return " ".join(nums) + "|" + "".join(ops)
+    text = _WORD_HYPHEN.sub(" ", normalized)
+    nums = _NUMBER.findall(text)
+    words = _NUMBER_WORD.findall(text) + ["|"] + _LOGIC_WORD.findall(text)
+    ops = _OPERATOR.findall(_NUMBER.sub(" ", text))
+    return " ".join(nums) + "|" + "".join(ops) + "|" + "".join(_VARIABLE.findall(text)) + "|" + " ".join(words)
 
 
 def tokens(normalized: str) -> list[str]:
@@ -269,20 +284,21 @@ def dedup_groups(df: pl.DataFrame, params: DedupParams | None = None) -> tuple[p
                  if len(long_reps) > 1 else np.zeros((0, 2), np.int64))
         for a, b in pairs.tolist():
             uf.union(position[long_reps[a]], position[long_reps[b]])
-        if p.short:
-            by_key: dict[str, int] = {}
+        if p.short:  # candidates: same numbers and operators (with a number); ``same`` decides
+            by_sig: dict[str, int] = {}
             for i in reps:
                 if len(norm[i]) < p.min_fuzzy_chars:
-                    short[i] = key = short_key(norm[i])
-                    if key is not None:
-                        uf.union(position[by_key.setdefault(key, i)], position[i])
+                    short[i] = short_key(norm[i])
+                    if short[i] is not None:
+                        uf.union(position[by_sig.setdefault(sig[i], i)], position[i])
 
     def same(i: int, k: int) -> bool:
         """Row i is a near duplicate of survivor k itself (not only through a chain)."""
         if sig.get(i) != sig.get(k) or answers_differ(answers[i], answers[k]):
             return False
-        if i in short or k in short:
-            return short.get(i) is not None and short.get(i) == short.get(k)
+        if i in short or k in short:  # the same words (question words aside), or nearly the same text
+            return short.get(i) is not None and short.get(k) is not None and (
+                short[i] == short[k] or fuzz.ratio(norm[i], norm[k], score_cutoff=p.fuzzy_threshold) > 0)
         return fuzz.ratio(norm[i], norm[k], score_cutoff=p.fuzzy_threshold) > 0
 
     components: dict[int, list[int]] = {}

@@ -126,7 +126,7 @@ def parse_benchmark_spec(spec: str) -> Benchmark:
     elif not p.is_dir():
         source, _, config_part = source.partition("@")
         config = config_part or None
-        if not _HUB_ID.fullmatch(source):
+        if not Path(source).is_dir() and not _HUB_ID.fullmatch(source):
             raise ValueError(f"benchmark {spec!r}: {source!r} is neither an existing file or folder nor a Hub "
                              f"dataset id (owner/name); use {SPEC_HELP}")
         if config is not None and not _NAME.fullmatch(config):
@@ -134,7 +134,7 @@ def parse_benchmark_spec(spec: str) -> Benchmark:
     if split and not _NAME.fullmatch(split):
         raise ValueError(f"benchmark {spec!r}: split {split!r} must be letters, digits, '.', '_' or '-' "
                          "(e.g. test, train, validation)")
-    default_name = Path(source).stem.split(".")[0] if p.is_file() else source.rstrip("/").rsplit("/", 1)[-1]
+    default_name = Path(source).stem.split(".")[0] if Path(source).is_file() else source.rstrip("/").rsplit("/", 1)[-1]
     return Benchmark(name=name or default_name or source, path=source, column=column or None,
                      split=split or "test", config=config)
 

@@ -35,8 +35,8 @@ DATA = Path(__file__).resolve().parent / "data"
 _WORD = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+")
 
 
-def load() -> tuple[list[dict], list[dict]]:
-    bench_path, rows_path = DATA / "decontam_benchmark.jsonl", DATA / "decontam_rows.jsonl"
+def load(suffix: str = "") -> tuple[list[dict], list[dict]]:
+    bench_path, rows_path = DATA / f"decontam_benchmark{suffix}.jsonl", DATA / f"decontam_rows{suffix}.jsonl"
     if not bench_path.is_file() or not rows_path.is_file():
         raise SystemExit("decontamination set missing: run python benchmarks/make_dedup_data.py")
     read = lambda p: [json.loads(x) for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]  # noqa: E731
@@ -184,9 +184,10 @@ def main() -> None:
     ap.add_argument("--min-overlap", type=float, default=0.7)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--sweep", action="store_true", help="also sweep CJK n-gram length and min_overlap")
+    ap.add_argument("--suffix", default="", help="_heldout: the second draw of make_dedup_data.py")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    bench, rows = load()
+    bench, rows = load(args.suffix)
     langs = sorted({r["lang"] for r in rows})
     print(f"{len(bench)} benchmark items, {len(rows)} rows "
           f"({sum(r['contaminated'] for r in rows)} contaminated); languages {langs}")

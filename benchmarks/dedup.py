@@ -348,6 +348,7 @@ def run_sets(sets: dict[str, pl.DataFrame], methods: list[str], rounds: int) -> 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", default="real,generated", help="real, generated and/or scale")
+    ap.add_argument("--real", type=Path, default=REAL, help="the real-problem set (e.g. dedup_real_heldout.jsonl)")
     ap.add_argument("--n", type=int, default=50_000)
     ap.add_argument("--dups", type=int, default=5_000)
     ap.add_argument("--variants", type=int, default=2_000)
@@ -359,7 +360,7 @@ def main() -> None:
     wanted = args.sets.split(",")
     sets: dict[str, pl.DataFrame] = {}
     if "real" in wanted:
-        sets["real"] = load_real()
+        sets["real"] = load_real(args.real)
         kinds = sets["real"]["kind"].value_counts().sort("kind").rows()
         print(f"real: {sets['real'].height:,} rows ({', '.join(f'{k} {c}' for k, c in kinds)})")
     if "generated" in wanted:

@@ -9,6 +9,7 @@ prefixes, numbering, markdown bold, doubled whitespace, LaTeX spacing, one-word 
 numeric variants are made (one number changed: another problem for dedup, still contamination).
 
     python benchmarks/make_dedup_data.py        # seeded: the same files every time
+    python benchmarks/make_dedup_data.py --seed 2026 --suffix _heldout   # a second draw, never tuned on
 
 Outputs:
 - ``dedup_real.jsonl``: ``id, problem, group, kind (base|dup|variant), pair, edits, source, lang``;
@@ -261,12 +262,18 @@ def _write(path: Path, rows: list[dict]) -> None:
 
 
 def main() -> None:
-    rng = random.Random(SEED)
-    champ, rg, zh = champ_problems(), rg_problems(30, SEED), gaokao_written()
-    _write(DATA / "dedup_real.jsonl", dedup_set(rng, champ, rg, zh))
-    bench, rows = decontam_sets(random.Random(SEED + 1), champ, rg, zh)
-    _write(DATA / "decontam_benchmark.jsonl", bench)
-    _write(DATA / "decontam_rows.jsonl", rows)
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=SEED, help="another seed draws other edits and variants")
+    ap.add_argument("--suffix", default="", help="file name suffix, e.g. _heldout for a second draw")
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    champ, rg, zh = champ_problems(), rg_problems(30, args.seed), gaokao_written()
+    _write(DATA / f"dedup_real{args.suffix}.jsonl", dedup_set(rng, champ, rg, zh))
+    bench, rows = decontam_sets(random.Random(args.seed + 1), champ, rg, zh)
+    _write(DATA / f"decontam_benchmark{args.suffix}.jsonl", bench)
+    _write(DATA / f"decontam_rows{args.suffix}.jsonl", rows)
 
 
 if __name__ == "__main__":

@@ -138,15 +138,15 @@ def make_set(n: int, dups: int, variants: int, seed: int = 0, top: int = 999) ->
         src = n_base // 2 + k
         text = rows[src]["problem"]
         nums = re.findall(r"\d+", text)
-        while True:  # a variant must not coincide with another base's numbers (that one is the same problem)
+        for _ in range(50):  # a variant must not coincide with another base's numbers (that one is the same problem)
             old = rng.choice(nums)
             new = str(int(old) + rng.randint(1, 9))
             variant = re.sub(rf"(?<!\d){old}(?!\d)", new, text, count=1)
             key = " ".join(variant.split()[:3] + re.findall(r"\d+", variant))
             if key not in seen:
                 seen.add(key)
+                rows.append({"problem": variant, "group": len(rows) + 10**7, "kind": "variant", "pair": src})
                 break
-        rows.append({"problem": variant, "group": len(rows) + 10**7, "kind": "variant", "pair": src})
     rng.shuffle(rows)
     df = pl.DataFrame(rows).with_row_index("idx")
     return df.with_columns(pl.format("p{}", pl.col("idx")).alias("id"), pl.lit(None, pl.String).alias("answer"))

@@ -88,10 +88,12 @@ def _fill(rng: random.Random, zh: bool, top: int = 999) -> tuple[str, dict]:
     if zh:
         slots.update(n1="小" + rng.choice(ZH_NAMES) + rng.choice(ZH_NAMES), n2="小" + rng.choice(ZH_NAMES),
                      i1=rng.choice(ZH_ITEMS), i2=rng.choice(ZH_ITEMS), p=rng.choice(ZH_PLACES))
-        return rng.choice(ZH).format(**slots), slots
+        slots["template"] = t = rng.randrange(len(ZH))
+        return ZH[t].format(**slots), slots
     slots.update(n1=_name(rng), n2=_name(rng), i1=f"{rng.choice(ADJECTIVES)} {rng.choice(ITEMS)}",
                  i2=f"{rng.choice(ADJECTIVES)} {rng.choice(ITEMS)}", p=f"{rng.choice(ADJECTIVES)} {rng.choice(PLACES)}")
-    return rng.choice(EN).format(**slots), slots
+    slots["template"] = t = rng.randrange(len(EN))
+    return EN[t].format(**slots), slots
 
 
 def perturb(text: str, rng: random.Random) -> str:
@@ -125,27 +127,31 @@ def make_set(n: int, dups: int, variants: int, seed: int = 0, top: int = 999) ->
     rows: list[dict] = []
     seen: set[str] = set()
     while len(rows) < n - dups - variants:
-        text, _ = _fill(rng, rng.random() < 0.15, top)
-        key = " ".join(text.split()[:3] + re.findall(r"\d+", text))  # template + numbers: one problem
-        if key not in seen:  # (two fills that differ only in names are the same problem)
+        zh = rng.random() < 0.15
+        text, slots = _fill(rng, zh, top)
+        key = f"{zh} {slots['template']} " + " ".join(re.findall(r"\d+", text))  # template + numbers: one problem
+        if key not in seen:  # (two fills that differ only in names, items or places are the same problem)
             seen.add(key)
-            rows.append({"problem": text, "group": len(rows), "kind": "base", "pair": -1})
+            rows.append({"problem": text, "group": len(rows), "kind": "base", "pair": -1,
+                         "template": f"{zh} {slots['template']}"})
     n_base = len(rows)
     planted_from = rng.sample(range(n_base // 2), dups)  # first half: dup sources
     for src in planted_from:
-        rows.append({"problem": perturb(rows[src]["problem"], rng), "group": src, "kind": "dup", "pair": -1})
+        rows.append({"problem": perturb(rows[src]["problem"], rng), "group": src, "kind": "dup", "pair": -1,
+                     "template": rows[src]["template"]})
     for k in range(variants):  # second half: variant sources, never dup sources
         src = n_base // 2 + k
-        text = rows[src]["problem"]
+        text, template = rows[src]["problem"], rows[src]["template"]
         nums = re.findall(r"\d+", text)
         for _ in range(50):  # a variant must not coincide with another base's numbers (that one is the same problem)
             old = rng.choice(nums)
             new = str(int(old) + rng.randint(1, 9))
             variant = re.sub(rf"(?<!\d){old}(?!\d)", new, text, count=1)
-            key = " ".join(variant.split()[:3] + re.findall(r"\d+", variant))
+            key = f"{template} " + " ".join(re.findall(r"\d+", variant))
             if key not in seen:
                 seen.add(key)
-                rows.append({"problem": variant, "group": len(rows) + 10**7, "kind": "variant", "pair": src})
+                rows.append({"problem": variant, "group": len(rows) + 10**7, "kind": "variant", "pair": src,
+                             "template": template})
                 break
     rng.shuffle(rows)
     df = pl.DataFrame(rows).with_row_index("idx")

@@ -228,3 +228,15 @@ def test_precision_stage_records_every_hit(bench_file):
 def test_min_overlap_must_be_a_share(bench_file):
     with pytest.raises(ValueError, match="between 0 and 1"):
         Decontaminate(benchmarks=(str(bench_file),), min_overlap=70)
+
+
+def test_cli_param_reaches_the_stage_with_split_config_and_column():
+    """``--param benchmarks=...`` as the cold-start recipe reads it (nothing is loaded here)."""
+    from curator.core.params import apply_overrides
+    from pipelines.cold_start import Params
+
+    p = apply_overrides(Params(), ["benchmarks=HuggingFaceH4/aime_2024:train:problem,gsm8k=openai/gsm8k@main"])
+    stage = Decontaminate(benchmarks=p.benchmarks, precision=True)
+    got = [(b.name, b.path, b.config, b.split, b.column) for b in stage.benchmarks]
+    assert got == [("aime_2024", "HuggingFaceH4/aime_2024", None, "train", "problem"),
+                   ("gsm8k", "openai/gsm8k", "main", "test", None)]

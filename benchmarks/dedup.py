@@ -339,8 +339,10 @@ def run_sets(sets: dict[str, pl.DataFrame], methods: list[str], rounds: int) -> 
           f"{'variants':>9}{'seconds':>9}{'peak RSS MiB':>13}")
     for k in range(rounds):
         order = methods if k % 2 == 0 else methods[::-1]
-        print(f"-- round {k + 1} ({', '.join(order)}); {_load()}", flush=True)
-        for set_name, df in sets.items():
+        print(f"-- round {k + 1} ({', '.join(order)}; sets {'in order' if k % 2 == 0 else 'reversed'}); "
+              f"{_load()}", flush=True)
+        for set_name in (list(sets) if k % 2 == 0 else list(sets)[::-1]):
+            df = sets[set_name]
             for name in order:
                 removed, seconds, peak = measure(name, df)
                 r = score(df, removed) | {"set": set_name, "method": name, "round": k + 1,

@@ -263,8 +263,12 @@ def dedup_groups(df: pl.DataFrame, params: DedupParams | None = None) -> tuple[p
         position[i] = pos
     bp = load_boilerplate(p.boilerplate_file) if p.boilerplate else None
     texts = df.select(plain=normalize_expr(pl.col("problem").cast(pl.String)),
-                      norm=normalize_expr(pl.col("problem").cast(pl.String), bp))
+                      norm=normalize_expr(pl.col("problem").cast(pl.String), bp)).with_columns(
+        coarse=pl.concat_str(pl.col("norm").str.extract_all(_NUMBER.pattern).list.join(" "), pl.lit("|"),
+                             pl.col("norm").str.replace_all(r"([a-z]{2})-([a-z]{2})", "${1} ${2}")  # real-valued
+                             .str.extract_all(_OPERATOR.pattern).list.join("")))
     norm = texts["norm"].to_list()
+    coarse = texts["coarse"].to_list()  # numbers and operators: LSH buckets; the full signature confirms
     boilerplate_rows = int((texts["plain"] != texts["norm"]).sum()) if bp else 0
 
     first_of: dict[str, int] = {}
@@ -279,8 +283,7 @@ def dedup_groups(df: pl.DataFrame, params: DedupParams | None = None) -> tuple[p
     uf = _UnionFind(n)
     if p.near:
         long_reps = [i for i in reps if len(norm[i]) >= p.min_fuzzy_chars]
-        sig = {i: math_signature(norm[i]) for i in reps}
-        pairs = (near_pairs([norm[i] for i in long_reps], [sig[i] for i in long_reps], p)
+        pairs = (near_pairs([norm[i] for i in long_reps], [coarse[i] for i in long_reps], p)
                  if len(long_reps) > 1 else np.zeros((0, 2), np.int64))
         for a, b in pairs.tolist():
             uf.union(position[long_reps[a]], position[long_reps[b]])
@@ -290,11 +293,14 @@ def dedup_groups(df: pl.DataFrame, params: DedupParams | None = None) -> tuple[p
                 if len(norm[i]) < p.min_fuzzy_chars:
                     short[i] = short_key(norm[i])
                     if short[i] is not None:
-                        uf.union(position[by_sig.setdefault(sig[i], i)], position[i])
+                        uf.union(position[by_sig.setdefault(coarse[i], i)], position[i])
 
     def same(i: int, k: int) -> bool:
         """Row i is a near duplicate of survivor k itself (not only through a chain)."""
-        if sig.get(i) != sig.get(k) or answers_differ(answers[i], answers[k]):
+        for j in (i, k):
+            if j not in sig:
+                sig[j] = math_signature(norm[j])
+        if sig[i] != sig[k] or answers_differ(answers[i], answers[k]):
             return False
         if i in short or k in short:  # the same words (question words aside), or nearly the same text
             return short.get(i) is not None and short.get(k) is not None and (

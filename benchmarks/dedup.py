@@ -304,23 +304,23 @@ def _child(name: str, df: pl.DataFrame, queue) -> None:
     from loguru import logger
 
     logger.remove()  # datatrove logs every bucket
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     removed = METHODS[name](df)
-    seconds = time.perf_counter() - t0
-    queue.put((removed, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    queue.put((removed, seconds, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def measure(name: str, df: pl.DataFrame) -> tuple[set[int], float, float]:
-    """Each method in a fresh process: wall time of the method, peak RSS of that process."""
+def measure(name: str, df: pl.DataFrame) -> tuple[set[int], float, float, float]:
+    """Each method in a fresh process: wall and CPU seconds (all threads) of the method, peak RSS."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(name, df, queue))
     proc.start()
-    removed, seconds, peak = queue.get()
+    removed, seconds, cpu, peak = queue.get()
     proc.join()
-    return removed, seconds, peak
+    return removed, seconds, cpu, peak
 
 
 def _load() -> str:
@@ -330,13 +330,14 @@ def _load() -> str:
 
 def _row(set_name: str, name: str, r: dict) -> None:
     print(f"{set_name:<10}{name:<16}{r['removed']:>8}{r['precision']:>10.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}"
-          f"{r['groups_lost']:>6}{r['variants_removed']:>9}{r['seconds']:>9.2f}{r['peak_mib']:>13.0f}", flush=True)
+          f"{r['groups_lost']:>6}{r['variants_removed']:>9}{r['seconds']:>9.2f}{r['cpu_s']:>8.2f}{r['peak_mib']:>13.0f}",
+          flush=True)
 
 
 def run_sets(sets: dict[str, pl.DataFrame], methods: list[str], rounds: int) -> list[dict]:
     results = []
     print(f"{'set':<10}{'method':<16}{'removed':>8}{'precision':>10}{'recall':>8}{'F1':>8}{'lost':>6}"
-          f"{'variants':>9}{'seconds':>9}{'peak RSS MiB':>13}")
+          f"{'variants':>9}{'seconds':>9}{'CPU s':>8}{'peak RSS MiB':>13}")
     for k in range(rounds):
         order = methods if k % 2 == 0 else methods[::-1]
         print(f"-- round {k + 1} ({', '.join(order)}; sets {'in order' if k % 2 == 0 else 'reversed'}); "
@@ -344,9 +345,9 @@ def run_sets(sets: dict[str, pl.DataFrame], methods: list[str], rounds: int) -> 
         for set_name in (list(sets) if k % 2 == 0 else list(sets)[::-1]):
             df = sets[set_name]
             for name in order:
-                removed, seconds, peak = measure(name, df)
-                r = score(df, removed) | {"set": set_name, "method": name, "round": k + 1,
-                                          "seconds": round(seconds, 2), "peak_mib": round(peak, 1)}
+                removed, seconds, cpu, peak = measure(name, df)
+                r = score(df, removed) | {"set": set_name, "method": name, "round": k + 1, "seconds": round(seconds, 2),
+                                          "cpu_s": round(cpu, 2), "peak_mib": round(peak, 1)}
                 results.append(r)
                 _row(set_name, name, r)
         print(f"-- end of round {k + 1}; {_load()}", flush=True)

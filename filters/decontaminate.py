@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.core.stage import RunContext, Stage, StageOutput
+from curator.core.stage import RunContext, Stage, StageOutput, runtime
 
 _TOKEN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+")
 _NON_WORD_OR_DIGIT = re.compile(r"[\W\d_]+")
@@ -197,6 +197,8 @@ class Decontaminate(Stage):
     scope: ClassVar[str] = "global"
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = ("contaminated_by",)
+    role: ClassVar[str] = "decontamination"
+    _index: Any = runtime()
 
     def __post_init__(self) -> None:
         self.benchmarks = tuple(as_benchmark(b) for b in self.benchmarks)

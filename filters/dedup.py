@@ -233,6 +233,7 @@ class Dedup(Stage):
     scope: ClassVar[str] = "global"
     needs: ClassVar[tuple[str, ...]] = ("id", "problem")
     adds: ClassVar[tuple[str, ...]] = ("dup_group",)
+    role: ClassVar[str] = "dedup"
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
         params = DedupParams(self.near, self.min_fuzzy_chars, self.fuzzy_threshold, self.ngram, self.bands,

@@ -46,7 +46,7 @@ def test_executor_config_by_name_keeps_given_options_and_refuses_unknown_names()
 def test_shards_partition_the_rows_in_order(total, tasks):
     ranges = [shard_range(total, r, tasks) for r in range(tasks)]
     assert ranges[0][0] == 0 and ranges[-1][1] == total
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
     sizes = [hi - lo for lo, hi in ranges]
     assert max(sizes) - min(sizes) <= 1  # balanced to one row
 

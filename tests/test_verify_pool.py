@@ -36,7 +36,7 @@ def _global_preload() -> list[str]:
 
 def test_workers_start_with_math_verify_and_sympy_imported():
     with VerifyPool(workers=1, timeout_s=30) as pool:
-        outcomes = pool.map(loaded, [("sympy",), ("math_verify",), ("curator.answers.grading",)])
+        outcomes = pool.map(loaded, [("sympy",), ("math_verify",), ("curator.answers.warm",)])
     assert [o.value for o in outcomes] == [True, True, True], [o.error for o in outcomes]
     assert {"sympy", "math_verify"} <= set(PRELOAD)
 

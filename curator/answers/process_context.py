@@ -16,8 +16,9 @@ import sys
 from multiprocessing import context, forkserver, popen_forkserver, spawn, util
 from typing import Any
 
-#: imported once in the server; every worker forks from it with them loaded
-PRELOAD = ("curator.answers.verify", "math_verify", "sympy")
+#: imported once in the server; every worker forks from it with them loaded (``warm`` also builds
+#: math-verify's parser with one grading call)
+PRELOAD = ("curator.answers.verify", "math_verify", "sympy", "curator.answers.warm")
 
 
 _server: forkserver.ForkServer | None = None

@@ -1,6 +1,7 @@
 """reasoning-curator: composable, cached pipelines for reasoning training data."""
 
 from curator.core.io import InputError, read_problems, read_table, write_table
+from curator.core.options import RunOptions
 from curator.core.outputs import SplitOutput, TableOutput
 from curator.core.params import load_pipeline
 from curator.core.pipeline import Pipeline
@@ -18,7 +19,7 @@ from curator.core.stage import (
 from curator.core.table import make_id
 
 __all__ = [
-    "Filter", "InputError", "InputParams", "Map", "Pipeline", "ReadProblems", "SAMPLE_PROBLEMS", "SampleFilter", "SampleMap",
+    "Filter", "InputError", "InputParams", "Map", "Pipeline", "ReadProblems", "RunOptions", "SAMPLE_PROBLEMS", "SampleFilter", "SampleMap",
     "SplitOutput", "Stage", "StageOutput", "TableOutput", "filter_stage", "load_pipeline", "make_id", "map_stage",
     "read_problems", "read_table", "write_table",
 ]

@@ -151,7 +151,7 @@ class Stage:
     def params(self) -> dict[str, Any]:
         """The parameters that go into the fingerprint (not ``label``, ``not_params`` or runtime state)."""
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in self.not_params and not f.metadata.get("runtime")}
+                if f.name != "label" and f.name not in self.not_params and not f.metadata.get("runtime")}
 
 
 def reject_frame(df: pl.DataFrame, reasons: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -1,10 +1,10 @@
 """reasoning-curator: composable, cached pipelines for reasoning training data."""
 
 from curator.core.io import InputError, read_problems, read_table, write_table
-from curator.core.options import RunOptions
 from curator.core.outputs import SplitOutput, TableOutput
 from curator.core.params import load_pipeline
 from curator.core.pipeline import Pipeline
+from curator.core.run_options import RunOptions
 from curator.core.sources import SAMPLE_PROBLEMS, InputParams, ReadProblems
 from curator.core.stage import (
     Filter,

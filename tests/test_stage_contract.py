@@ -17,7 +17,7 @@ import curator
 import filters
 from curator import Pipeline, SampleFilter, Stage, StageOutput
 from curator.core.fingerprint import module_source_hash, stage_code_hash, stage_fingerprint
-from curator.core.options import RunOptions
+from curator.core.run_options import RunOptions
 from curator.core.stage import Filter, FunctionFilter, FunctionMap, Map, SampleMap, runtime
 
 BASES = (Stage, Filter, Map, SampleMap, SampleFilter, FunctionFilter, FunctionMap)

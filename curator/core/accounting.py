@@ -25,8 +25,8 @@ from curator.core.outputs import OutputFile
 from curator.core.stage import Stage, StageError, StageOutput
 
 if TYPE_CHECKING:
-    from curator.core.options import RunOptions
     from curator.core.pipeline import Pipeline
+    from curator.core.run_options import RunOptions
     from curator.core.stage_cache import CacheEntry
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from curator.core.options import RunOptions
 from curator.core.outputs import Output, TableOutput
+from curator.core.run_options import RunOptions
 from curator.core.runner import Runner
 from curator.core.sources import ReadProblems
 from curator.core.stage import Stage, StageError
@@ -114,7 +114,7 @@ class Pipeline:
     ) -> pl.DataFrame:
         """Run every stage (from the cache where nothing changed), write outputs, return the table.
 
-        Keyword arguments are the fields of :class:`~curator.core.options.RunOptions` (``work_dir``,
+        Keyword arguments are the fields of :class:`~curator.core.run_options.RunOptions` (``work_dir``,
         ``from_stage``, ``executor``, ``seed``, ``console``, ``quiet``, ``command``, ``request_cache``);
         ``work_dir`` may be an fsspec URL such as ``s3://bucket/run``.
         """

@@ -29,7 +29,7 @@ from curator.core.accounting import (
 from curator.core.fingerprint import canonical, sha256_text, stage_fingerprint
 from curator.core.funnel import StageStats
 from curator.core.io import write_table
-from curator.core.options import RunOptions
+from curator.core.run_options import RunOptions
 from curator.core.stage import RunContext, Stage, StageError, StageOutput
 from curator.core.stage_cache import CacheEntry, StageCache
 from curator.core.storage import check_root

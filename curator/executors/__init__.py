@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from curator.core.options import RunOptions
+from curator.core.run_options import RunOptions
 from curator.executors.config import (
     ExecutorConfig,
     ProcessesExecutor,

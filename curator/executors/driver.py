@@ -20,7 +20,7 @@ import polars as pl
 
 from curator.core.accounting import clear_rejects, export_rejects, finish_run
 from curator.core.funnel import StageStats
-from curator.core.options import RunOptions
+from curator.core.run_options import RunOptions
 from curator.core.runner import Runner
 from curator.core.stage import RunContext, StageError, StageOutput
 from curator.core.stage_cache import CacheEntry

@@ -79,3 +79,18 @@ def test_the_tour_writes_a_filter_and_runs_it(tmp_path, monkeypatch):
     dropped = [p.name for p in (out / "rejects").glob("*.parquet")]
     assert any("max_words" in name for name in dropped)
     assert namespace["table"].height > 0
+
+
+def test_the_stage_example_in_writing_stages_runs(monkeypatch):
+    import polars as pl
+
+    text = (ROOT / "docs" / "writing-stages.md").read_text(encoding="utf-8")
+    code = re.search(r"## A complete example\n.*?```python\n(.*?)```", text, re.S)[1]
+    module = types.ModuleType("writing_stages_example")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(code, "docs/writing-stages.md", "exec", dont_inherit=True), module.__dict__)  # noqa: S102
+    stage = module.Shout(label="shout")
+    df = pl.DataFrame({"problem": ["2+2?"], "samples": [[{"text": "calm 4"}, {"text": "LOUD 4"}]]})
+    out = stage.apply(df)
+    assert out.kept["problem_chars"].to_list() == [4] and out.info == {"max_caps": 0.5}
+    assert out.sample_rejects["reason"].to_list() == ["shouting"] and stage.params() == {"max_caps": 0.5}

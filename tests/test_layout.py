@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("curator", "filters", "pipelines")
 
 
+def _first_party(module: str) -> bool:
+    return module.split(".")[0] in PACKAGES
+
+
 def _modules() -> list[Path]:
     return sorted(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
 
@@ -42,28 +46,32 @@ def _dotted(node: ast.expr) -> str | None:
 
 
 def private_uses(source: str, module: str) -> list[str]:
-    """Underscored names of other modules that ``source`` (the module ``module``) imports or reads.
+    """Underscored names of this project's other modules that ``source`` (the module ``module``)
+    imports or reads. The standard library's documented ``os._exit`` / ``sys._getframe`` are not ours.
 
     >>> private_uses("from curator.core import pipeline as p\\nx = p._helper", "curator.cli")
     ['line 2: p._helper']
-    >>> private_uses("from os import _exit\\nfrom .x import _y", "curator.a")
-    ['line 1: from os import _exit', 'line 2: from .x import _y']
+    >>> private_uses("from filters.x import _y\\nfrom .z import _w\\nimport os\\nos._exit(0)", "curator.a")
+    ['line 1: from filters.x import _y', 'line 2: from .z import _w']
     >>> private_uses("class A:\\n    def f(self):\\n        return self._x", "curator.a")
     []
     """
     tree = ast.parse(source)
     found = []
-    modules: set[str] = set()  # local names bound to modules (import x, import x as y, from p import mod)
+    modules: set[str] = set()  # local names bound to this project's modules (or to names from them)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
+            ours = node.level > 0 or _first_party(node.module or "")
             for alias in node.names:
-                if _private(alias.name) and (node.module or "") != module:
+                if ours and _private(alias.name) and (node.module or "") != module:
                     dots = "." * node.level
                     found.append(f"line {node.lineno}: from {dots}{node.module or ''} import {alias.name}")
-                modules.add(alias.asname or alias.name)  # a module or a class: either way not ours
+                if ours:
+                    modules.add(alias.asname or alias.name)  # a module or a class: either way not ours
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                modules.add(alias.asname or alias.name.split(".")[0])
+                if _first_party(alias.name):
+                    modules.add(alias.asname or alias.name.split(".")[0])
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and _private(node.attr):
             base = _dotted(node.value)

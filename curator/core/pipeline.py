@@ -23,6 +23,7 @@ from curator.core.table import PROBLEM_SCHEMA
 
 __all__ = ["DEFAULT_FINISHERS", "Pipeline", "Plan", "PlanStep", "RunOptions", "StageError", "write_card"]
 
+
 @dataclass
 class PlanStep:
     index: int

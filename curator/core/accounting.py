@@ -25,8 +25,7 @@ from curator.core.outputs import OutputFile
 from curator.core.stage import Stage, StageError, StageOutput
 
 if TYPE_CHECKING:
-    from curator.core.pipeline import Pipeline
-    from curator.core.run_options import RunOptions
+    from curator.core.run_options import PipelineSpec, RunOptions
     from curator.core.stage_cache import CacheEntry
 
 
@@ -148,7 +147,7 @@ def export_rejects(out_dir: Path, index: int, name: str, entry: CacheEntry) -> N
         write_table(srej.with_columns(pl.lit(name).alias("stage")), base / f"{index:02d}-{name}.samples.parquet")
 
 
-def write_outputs(pipeline: Pipeline, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:
+def write_outputs(pipeline: PipelineSpec, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:
     files: list[OutputFile] = []
     for output in pipeline.outputs:
         files.extend(output.write(df, out_dir))
@@ -156,7 +155,7 @@ def write_outputs(pipeline: Pipeline, df: pl.DataFrame, out_dir: Path) -> list[O
     return files
 
 
-def write_run_record(pipeline: Pipeline, options: RunOptions, fingerprints: dict[str, str],
+def write_run_record(pipeline: PipelineSpec, options: RunOptions, fingerprints: dict[str, str],
                      files: list[OutputFile], started: float) -> None:
     """run.json: what was built, with which parameters and versions, from which command."""
     params = canonical(pipeline.params) if pipeline.params is not None else None
@@ -178,7 +177,7 @@ def write_run_record(pipeline: Pipeline, options: RunOptions, fingerprints: dict
     (out / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def finish_run(pipeline: Pipeline, options: RunOptions, stats: list[StageStats], df: pl.DataFrame,
+def finish_run(pipeline: PipelineSpec, options: RunOptions, stats: list[StageStats], df: pl.DataFrame,
                fingerprints: dict[str, str], started: float, console: Any = None) -> None:
     """Outputs, funnel.json, run.json and the finishers (the data card), then the funnel on the console."""
     out = options.out_path(pipeline.name)

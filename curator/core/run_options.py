@@ -2,13 +2,16 @@
 
 ``RunOptions`` holds what the caller chose (where, which engine, the seed, how loud); the
 local runner and every executor read the same value instead of loose arguments.
+``PipelineSpec`` is what they read of the pipeline itself, so neither imports the pipeline
+module back (``Pipeline`` is the one implementation).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from curator.core.storage import StoragePath, location
 
@@ -42,3 +45,19 @@ class RunOptions:
     def for_worker(self) -> RunOptions:
         """What travels to another process (a Slurm job): no console, nothing printed."""
         return replace(self, console=None, quiet=True)
+
+
+class PipelineSpec(Protocol):
+    """What a runner reads of a pipeline (``curator.core.pipeline.Pipeline`` provides it)."""
+
+    name: str
+    source: Any  # a ReadProblems or a DataFrame
+    stages: Sequence[Any]  # Stage objects
+    outputs: Sequence[Any]  # Output objects
+    description: str
+    params: Any
+    finishers: Sequence[Callable[[Path], Any]]
+
+    def plan(self) -> Any: ...
+
+    def stage_names(self) -> list[str]: ...

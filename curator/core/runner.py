@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
@@ -29,14 +29,11 @@ from curator.core.accounting import (
 from curator.core.fingerprint import canonical, sha256_text, stage_fingerprint
 from curator.core.funnel import StageStats
 from curator.core.io import write_table
-from curator.core.run_options import RunOptions
+from curator.core.run_options import PipelineSpec, RunOptions
 from curator.core.stage import RunContext, Stage, StageError, StageOutput
 from curator.core.stage_cache import CacheEntry, StageCache
 from curator.core.storage import check_root
 from curator.core.table import conform
-
-if TYPE_CHECKING:
-    from curator.core.pipeline import Pipeline
 
 
 def apply_batches(stage: Stage, df: pl.DataFrame, entry: CacheEntry, ctx: RunContext,
@@ -75,7 +72,7 @@ def apply_batches(stage: Stage, df: pl.DataFrame, entry: CacheEntry, ctx: RunCon
 class Runner:
     """One local run of a pipeline with the given options."""
 
-    def __init__(self, pipeline: Pipeline, options: RunOptions) -> None:
+    def __init__(self, pipeline: PipelineSpec, options: RunOptions) -> None:
         from rich.console import Console
 
         if options.from_stage is not None and options.from_stage not in pipeline.stage_names():

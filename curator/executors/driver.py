@@ -14,13 +14,13 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from curator.core.accounting import clear_rejects, export_rejects, finish_run
 from curator.core.funnel import StageStats
-from curator.core.run_options import RunOptions
+from curator.core.run_options import PipelineSpec, RunOptions
 from curator.core.runner import Runner
 from curator.core.stage import RunContext, StageError, StageOutput
 from curator.core.stage_cache import CacheEntry
@@ -35,9 +35,6 @@ from curator.executors.shards import (
     run_global,
     shard_done,
 )
-
-if TYPE_CHECKING:
-    from curator.core.pipeline import Pipeline
 
 
 @dataclass
@@ -54,7 +51,7 @@ class Unit:
 class RunPlan:
     """Everything the final step needs (it may run in another process, e.g. the last Slurm job)."""
 
-    pipeline: Pipeline
+    pipeline: PipelineSpec
     units: list[Unit]
     load_stats: StageStats
     fingerprints: dict[str, str]
@@ -99,7 +96,7 @@ def finish(plan: RunPlan, options: RunOptions | None = None, console: Any = None
 class ShardedRunner(Runner):
     """A run whose row stages go to a datatrove executor (processes, Ray or Slurm)."""
 
-    def __init__(self, pipeline: Pipeline, config: ExecutorConfig, options: RunOptions) -> None:
+    def __init__(self, pipeline: PipelineSpec, config: ExecutorConfig, options: RunOptions) -> None:
         super().__init__(pipeline, options)
         self.config = config
         if isinstance(config, SlurmExecutor) and not is_local(self.work_dir):

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.core.stage import RunContext, Stage, StageOutput
+from curator.core.stage import RunContext, Stage, StageOutput, runtime
 from filters.benchmark_spec import Benchmark, as_benchmark, parse_benchmark_spec
 from filters.boilerplate import load_boilerplate
 
@@ -253,6 +253,8 @@ class Decontaminate(Stage):
     scope: ClassVar[str] = "global"
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = ("contaminated_by",)
+    role: ClassVar[str] = "decontamination"
+    _index: Any = runtime()
 
     def __post_init__(self) -> None:
         self.benchmarks = tuple(as_benchmark(b) for b in self.benchmarks)

@@ -368,6 +368,7 @@ class Dedup(Stage):
     scope: ClassVar[str] = "global"
     needs: ClassVar[tuple[str, ...]] = ("id", "problem")
     adds: ClassVar[tuple[str, ...]] = ("dup_group",)
+    role: ClassVar[str] = "dedup"
 
     def params(self) -> dict[str, Any]:
         """The fields and the phrase file's content: editing the file reruns dedup."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curator.core.pipeline import Pipeline
 from curator.core.table import SAMPLE_FIELDS
@@ -11,8 +13,10 @@ from filters.readability import (
     Readability,
     ReadabilityRules,
     readability_reason,
+    readability_reasons,
     repeated_line_fraction,
     repeated_ngram_fraction,
+    repeated_ngram_fraction_reference,
 )
 
 GOOD = "<think>We add 2 and 2.\nThat gives 4.</think>\nSo the answer is $\\boxed{4}$."
@@ -72,3 +76,39 @@ def test_stage_drops_samples_keeps_rows(tmp_path):
     assert out.height == 1 and len(out["samples"][0]) == 1
     rej = pl.read_parquet(next((tmp_path / "o" / "rejects").glob("*.samples.parquet")))
     assert sorted(rej["reason"].to_list()) == ["missing <think>", "truncated"]
+
+
+# -- the n-gram count without n-grams gives the same share ---------------------------------------------
+WORDS = st.lists(st.sampled_from(["we", "check", "the", "sum", "again", "x", "我", "们", "2", "+", "\n", " ", "é"]),
+                 max_size=300).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(WORDS, st.integers(1, 12))
+def test_repeated_ngram_fraction_matches_the_tuple_count(text, n):
+    assert repeated_ngram_fraction(text, n) == repeated_ngram_fraction_reference(text, n)
+
+
+def test_repeated_ngram_fraction_on_a_long_chain():
+    chain = "\n".join(f"Step {i % 97}: we compute {i % 13} * {i % 7} and check it again." for i in range(3000))
+    assert len(chain) > 100_000
+    assert repeated_ngram_fraction(chain) == repeated_ngram_fraction_reference(chain)
+    loop = "<think>" + LOOP * 400 + "</think> \\boxed{4}"
+    assert repeated_ngram_fraction(loop) == repeated_ngram_fraction_reference(loop) > 0.9
+
+
+def test_reasons_over_a_pool_are_the_same_as_in_process():
+    from curator.core.workers import process_pool
+
+    def sample(text, **kw):
+        s = {k: None for k in SAMPLE_FIELDS}
+        s.update(text=text, **kw)
+        return s
+
+    texts = [GOOD, "no think \\boxed{4}", "<think>" + LOOP * 10 + "</think> \\boxed{4}", "<think>x</think> four"]
+    flat = pl.DataFrame([sample(t) for t in texts * 200], schema=SAMPLE_FIELDS)
+    pool = process_pool(2)
+    try:
+        assert readability_reasons(flat, pool=pool).to_list() == readability_reasons(flat).to_list()
+    finally:
+        pool.shutdown()

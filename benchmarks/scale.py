@@ -19,6 +19,7 @@ of that process and its children (workers included). Contenders alternate order 
     python benchmarks/scale.py problems --sizes 100000,300000,1000000 --plain-sizes 100000
     python benchmarks/scale.py samples --sizes 100000 --plain 1000
     python benchmarks/scale.py problems --sizes 100000 --ray 1,2     # the Ray executor, 1 and 2 workers
+    python benchmarks/scale.py samples --sizes 100000 --ray 1,2 --plain 0
 """
 
 from __future__ import annotations
@@ -207,6 +208,19 @@ def run_one(kind: str, contender: str, size: int, tmp: Path, extra: int) -> dict
             out = plain_problems(data)
         elif contender == "curator":
             out = run_samples(data, tmp / f"out-{contender}-{size}", extra or 256)
+        elif contender.startswith("ray"):  # samples through the Ray executor (shards, not streamed batches)
+            import ray
+
+            from curator import Pipeline
+            from curator.core.sources import ReadProblems
+            from curator.executors import RayExecutor
+
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            t0 = time.perf_counter()
+            df = Pipeline("scale-samples", ReadProblems(path=str(data), split=None), sample_stages(), finishers=()).run(
+                tmp / f"out-{contender}-{size}", executor=RayExecutor(tasks=max(2, size // 20_000),
+                                                                      workers=int(contender[3:])), quiet=True)
+            out = int(df["samples"].list.len().sum())
         else:
             out = plain_samples(data, extra)
         seconds = time.perf_counter() - t0
@@ -225,7 +239,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="100000")
     ap.add_argument("--plain-sizes", default="", help="problems: sizes the plain loop also runs (default: none)")
     ap.add_argument("--plain", type=int, default=1000, help="samples: chains the plain loop grades (rate scaled)")
-    ap.add_argument("--ray", default="", help="problems: Ray worker counts to run too, e.g. 1,2")
+    ap.add_argument("--ray", default="", help="Ray worker counts to run too, e.g. 1,2 (Ray's own start excluded)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--tokens", type=int, default=4000)
     ap.add_argument("--batch-rows", type=int, default=256)

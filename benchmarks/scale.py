@@ -18,6 +18,7 @@ of that process and its children (workers included). Contenders alternate order 
 
     python benchmarks/scale.py problems --sizes 100000,300000,1000000 --plain-sizes 100000
     python benchmarks/scale.py samples --sizes 100000 --plain 1000
+    python benchmarks/scale.py rules --sizes 100000                  # quality rules and domains vs references
     python benchmarks/scale.py problems --sizes 100000 --ray 1,2     # the Ray executor, 1 and 2 workers
     python benchmarks/scale.py samples --sizes 100000 --ray 1,2 --plain 0
 """
@@ -188,6 +189,39 @@ def plain_samples(path: Path, limit: int) -> int:
     return correct
 
 
+def compare_rules(n: int, repeat: int = 2) -> None:
+    """Quality rules and keyword domains, vectorised against their per-row / Unicode-boundary
+    references, in this process, alternating order (the same decisions, checked)."""
+    from scale_data import make_problems
+
+    from curator.selection.domains import classify_domains, keyword_pattern, load_keyword_rules
+    from filters.quality import QualityRules, quality_reasons, quality_reasons_rowwise
+
+    df = make_problems(n)
+    rules = QualityRules(multiple_choice=False, true_false=False, yes_no=False)  # as pipelines/cold_start.py
+    kw, fallback = load_keyword_rules()
+
+    def unicode_domains(problems: pl.Series) -> pl.DataFrame:
+        return pl.DataFrame({"p": problems}).select(
+            [pl.col("p").fill_null("").str.count_matches(keyword_pattern(kw[d])).alias(d) for d in kw])
+
+    pairs = {"quality: polars expressions": lambda: quality_reasons(df, rules),
+             "quality: per-row loop (quality_reason)": lambda: quality_reasons_rowwise(df, rules),
+             "domains: ASCII boundaries after joining": lambda: classify_domains(df["problem"], kw, fallback),
+             "domains: Unicode \\b (previous)": lambda: unicode_domains(df["problem"])}
+    times: dict[str, list[float]] = {k: [] for k in pairs}
+    for rep in range(repeat):
+        for name in (list(pairs) if rep % 2 == 0 else list(pairs)[::-1]):
+            t0 = time.perf_counter()
+            pairs[name]()
+            times[name].append(time.perf_counter() - t0)
+    assert quality_reasons(df, rules).equals(quality_reasons_rowwise(df, rules))
+    print(f"| {n:,} problems | seconds per run |")
+    print("|---|---|")
+    for name, ts in times.items():
+        print(f"| {name} | {', '.join(f'{t:.2f}' for t in ts)} |")
+
+
 # -- driver --------------------------------------------------------------------------------------
 def run_one(kind: str, contender: str, size: int, tmp: Path, extra: int) -> dict:
     data = tmp / f"{kind}-{size}.parquet"
@@ -235,7 +269,7 @@ def run_one(kind: str, contender: str, size: int, tmp: Path, extra: int) -> dict
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["problems", "samples"])
+    ap.add_argument("kind", choices=["problems", "samples", "rules"])
     ap.add_argument("--sizes", default="100000")
     ap.add_argument("--plain-sizes", default="", help="problems: sizes the plain loop also runs (default: none)")
     ap.add_argument("--plain", type=int, default=1000, help="samples: chains the plain loop grades (rate scaled)")
@@ -252,6 +286,10 @@ def main() -> None:
     from scale_data import make_problems, write_samples
 
     print(f"load average at start: {os.getloadavg()}", flush=True)
+    if args.kind == "rules":
+        compare_rules(int(args.sizes.split(",")[0]), max(2, args.repeat))
+        print(f"load average at end: {os.getloadavg()}")
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     plain_sizes = {int(s) for s in args.plain_sizes.split(",") if s}
     rays = [f"ray{w}" for w in args.ray.split(",") if w]

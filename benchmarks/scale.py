@@ -160,11 +160,11 @@ def sample_stages() -> list:
     return [s for s in build(Params()).stages if isinstance(s, kinds)]
 
 
-def run_samples(path: Path, out: Path, batch_rows: int) -> int:
+def run_samples(path: Path, out: Path, batch_rows: int) -> dict:
     from curator.core.streaming import stream_stages
 
     res = stream_stages(sample_stages(), path, out, batch_rows=batch_rows)
-    return res.stats[-1].samples_out
+    return {"kept": res.stats[-1].samples_out, "stage_s": {s.stage: round(s.seconds, 1) for s in res.stats}}
 
 
 def plain_samples(path: Path, limit: int) -> int:
@@ -224,7 +224,11 @@ def compare_rules(n: int, repeat: int = 2) -> None:
 
 # -- driver --------------------------------------------------------------------------------------
 def run_one(kind: str, contender: str, size: int, tmp: Path, extra: int) -> dict:
+    import shutil
+
     data = tmp / f"{kind}-{size}.parquet"
+    for old in tmp.glob(f"out-{contender}-{size}"):  # a repeat must not read the previous run's stage cache
+        shutil.rmtree(old)
     with PeakRSS() as mem:
         t0 = time.perf_counter()
         if kind == "problems" and contender == "curator":
@@ -326,12 +330,16 @@ def main() -> None:
     unit = "problems" if args.kind == "problems" else "samples"
     print(f"\n| {unit} | contender | seconds | {unit}/s | peak RSS (GiB) | time x vs previous size |")
     print("|---:|---|---:|---:|---:|---:|")
-    prev: dict[str, dict] = {}
+    from statistics import median
+
+    med: dict[tuple[str, int], float] = {}
+    for c, n in sorted({(r["contender"], r["size"]) for r in rows}):
+        med[(c, n)] = median(r["seconds"] for r in rows if (r["contender"], r["size"]) == (c, n))
     for r in sorted(rows, key=lambda r: (r["contender"], r["size"])):
-        p = prev.get(r["contender"])
-        growth = f"{r['seconds'] / p['seconds']:.2f} for {r['size'] / p['size']:.0f}x" if p and p["size"] != r["size"] else ""
+        smaller = [n for c, n in med if c == r["contender"] and n < r["size"]]
+        growth = (f"{med[(r['contender'], r['size'])] / med[(r['contender'], max(smaller))]:.2f} for "
+                  f"{r['size'] / max(smaller):.0f}x rows (medians)") if smaller else ""
         print(f"| {r['size']:,} | {r['contender']} | {r['seconds']} | {r['per_s']:,} | {r['peak_rss_gib']} | {growth} |")
-        prev[r["contender"]] = r
 
 
 if __name__ == "__main__":

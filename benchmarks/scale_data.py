@@ -54,7 +54,7 @@ TRAPS = [
 
 
 def _numbers(rng: random.Random) -> dict[str, int]:
-    return {"a": rng.randint(2, 12), "b": rng.randint(2, 15), "c": rng.randint(1, 9), "d": rng.choice(
+    return {"a": rng.randint(2, 40), "b": rng.randint(2, 60), "c": rng.randint(1, 30), "d": rng.choice(
         [10, 20, 30, 50, 100, 120, 200, 500, 1000])}
 
 

@@ -304,30 +304,66 @@ def language_column(df: pl.DataFrame, default: str = "en", detector: str = DEFAU
     return pl.Series("language", [next(it) if t else g for g, t in zip(out, todo, strict=True)], dtype=pl.String)
 
 
-def _consistency_all(pairs: list[tuple[str | None, str | None]], threshold: float,
-                     max_foreign_run: int | None) -> list[tuple[float | None, str | None]]:
-    out: list[tuple[float | None, str | None]] = []
-    for text, target in pairs:
-        if not text or not target:
-            out.append((None, None))
+# the same stripping and word marking in polars (Rust regex, all rows at once, several threads)
+_CODE_RS = r"(?s)```.*?(?:```|\z)|`[^`\n]*`"
+_MATH_RS = r"(?s)\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)"  # environments need \1: rows with them go to Python
+_COMMAND_RS = r"\\[A-Za-z]+\*?"
+
+
+def ratio_and_run_column(texts: pl.Series, targets: list[str]) -> tuple[list[float], list[int]]:
+    """``ratio_and_run`` for many non-empty texts: in polars, except texts with a LaTeX environment.
+
+    ``_MATH`` removes ``\\begin{env}...\\end{env}`` with a backreference, which Rust's regex
+    lacks; those rows (rare in chains) take the Python path. Everything else is the same
+    regexes in the same order (tests/test_language.py compares the two on generated texts).
+    """
+    unmath = texts.str.normalize("NFKC").str.replace_all(_CODE_RS, " ").str.replace_all(_MATH_RS, " ")
+    python_rows = unmath.str.contains("\\begin{", literal=True).fill_null(False).to_list()
+    prose = unmath.str.replace_all(_COMMAND_RS, " ").str.replace_all("[\x01\x02]", " ")
+    any_token = "|".join(_CLASS_CHARS.values())
+    ratios: list[float] = [1.0] * texts.len()
+    runs: list[int] = [0] * texts.len()
+    order = pl.Series(targets, dtype=pl.String)
+    for target in sorted(set(targets)):
+        rows = (order == target).to_list()
+        idx = [i for i, (r, py) in enumerate(zip(rows, python_rows, strict=True)) if r and not py]
+        if not idx:
             continue
-        ratio, run = ratio_and_run(text, target)
-        if ratio < threshold:
-            out.append((ratio, "language mixing (ratio)"))
-        elif max_foreign_run is not None and run >= max_foreign_run:
-            out.append((ratio, "language mixing (foreign sentence)"))
-        else:
-            out.append((ratio, None))
-    return out
+        seq = (prose.gather(idx).str.replace_all(_class_pattern(_target_scripts(target)).pattern, _HIT)
+               .str.replace_all(any_token, _MISS).str.replace_all("[^\x01\x02]+", ""))
+        frame = pl.DataFrame({"s": seq}).select(
+            total=pl.col("s").str.len_chars(), hits=pl.col("s").str.count_matches(_HIT, literal=True),
+            run=pl.col("s").str.extract_all("\x02+").list.eval(pl.element().str.len_chars()).list.max())
+        for i, total, hits, run in zip(idx, frame["total"], frame["hits"], frame["run"], strict=True):
+            ratios[i] = hits / total if total else 1.0
+            runs[i] = int(run or 0)
+    text_list = texts.to_list()
+    for i, py in enumerate(python_rows):
+        if py:
+            ratios[i], runs[i] = ratio_and_run(text_list[i], targets[i])
+    return ratios, runs
 
 
 def consistency_reasons(texts: list[str | None], targets: list[str | None], threshold: float = 0.95,
                         max_foreign_run: int | None = 4, pool: Any = None) -> tuple[pl.Series, pl.Series]:
-    """(lang_ratio, reason) per text. Null text -> null ratio, kept (other filters own that)."""
-    pairs = list(zip(texts, targets, strict=True))
-    scored = map_chunks(_consistency_all, pairs, threshold, max_foreign_run, pool=pool, chunk=256)
-    return (pl.Series("lang_ratio", [r for r, _ in scored], dtype=pl.Float64),
-            pl.Series("reason", [x for _, x in scored], dtype=pl.String))
+    """(lang_ratio, reason) per text. Null text -> null ratio, kept (other filters own that).
+
+    Scored in polars (``ratio_and_run_column``); ``pool`` is accepted for callers that pass
+    one and is not needed: polars uses every core.
+    """
+    ratios: list[float | None] = [None] * len(texts)
+    reasons: list[str | None] = [None] * len(texts)
+    todo = [i for i, (t, g) in enumerate(zip(texts, targets, strict=True)) if t and g]
+    if todo:
+        r, runs = ratio_and_run_column(pl.Series([texts[i] for i in todo], dtype=pl.String),
+                                       [str(targets[i]) for i in todo])
+        for i, ratio, run in zip(todo, r, runs, strict=True):
+            ratios[i] = ratio
+            if ratio < threshold:
+                reasons[i] = "language mixing (ratio)"
+            elif max_foreign_run is not None and run >= max_foreign_run:
+                reasons[i] = "language mixing (foreign sentence)"
+    return pl.Series("lang_ratio", ratios, dtype=pl.Float64), pl.Series("reason", reasons, dtype=pl.String)
 
 
 @dataclass

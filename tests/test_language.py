@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curator.core.pipeline import Pipeline
@@ -18,6 +18,7 @@ from filters.language import (
     language_column,
     longest_foreign_run,
     ratio_and_run,
+    ratio_and_run_column,
     ratio_and_run_reference,
     strip_non_prose,
     target_language_ratio,
@@ -187,13 +188,32 @@ def test_ratio_and_run_match_the_word_loop(text, target):
     assert ratio_and_run(text, target) == ratio_and_run_reference(text, target)
 
 
+LATEXY = st.lists(st.sampled_from(["我们", "计算", "Let", "me", "check", " ", "\n", "$", "$$", "x^2", "\\[", "\\]",
+                                  "\\(", "\\)", "\\begin{aligned}", "\\end{aligned}", "\\end{cases}", "```", "`",
+                                  "\\frac", "\\text*", "ＡＢ", "＄", "\x01", "Найдём", "カナ", "한"]),
+                  max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(LATEXY, st.sampled_from(["en", "zh", "ja", "ru"])), min_size=1, max_size=12))
+def test_polars_scoring_matches_the_word_loop(rows):
+    rows = [(t, g) for t, g in rows if t]
+    if not rows:
+        return
+    ratios, runs = ratio_and_run_column(pl.Series([t for t, _ in rows], dtype=pl.String), [g for _, g in rows])
+    assert list(zip(ratios, runs, strict=True)) == [ratio_and_run_reference(t, g) for t, g in rows]
+
+
 def test_ratio_and_run_match_the_word_loop_on_the_labelled_cots():
     import json
     from pathlib import Path
 
     data = Path(__file__).parent.parent / "benchmarks" / "data" / "lang_cots.jsonl"
-    for row in map(json.loads, data.read_text().splitlines()):
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    for row in rows:
         assert ratio_and_run(row["text"], row["target"]) == ratio_and_run_reference(row["text"], row["target"])
+    ratios, runs = ratio_and_run_column(pl.Series([r["text"] for r in rows]), [r["target"] for r in rows])
+    assert list(zip(ratios, runs, strict=True)) == [ratio_and_run_reference(r["text"], r["target"]) for r in rows]
     for text in (ZH_COT, ZH_WITH_EN, EN_COT, EN_ZH_PUNCT, LATEX_HEAVY):
         for target in ("en", "zh"):
             assert ratio_and_run(text, target) == ratio_and_run_reference(text, target)

@@ -76,6 +76,36 @@ def repeated_ngram_fraction(text: str, n: int = 10) -> float:
     return 1.0 - len(np.unique(h)) / m
 
 
+def ascii_ngram_fractions(texts: list[str], n: int = 10) -> list[float]:
+    """``repeated_ngram_fraction`` of many pure-ASCII texts at once, in polars.
+
+    For ASCII text the words of ``_TOKEN`` after ``lower()`` are exactly the runs of
+    ``[a-z0-9]`` (Python's and Rust's ``\\w`` agree on ASCII), so polars can cut them; each
+    word is hashed, each n-gram is a 64-bit polynomial of its words' hashes (wrapping), and the
+    distinct n-grams of a text are its distinct values (tests/test_readability.py).
+    """
+    if not texts:
+        return []
+    words = pl.DataFrame({"t": texts}).with_row_index("r").select(
+        "r", w=pl.col("t").str.to_lowercase().str.extract_all("[a-z0-9]+"))
+    flat = words.explode("w").drop_nulls("w").with_columns(h=pl.col("w").hash(seed=0))
+    gram = pl.lit(0, dtype=pl.UInt64)
+    for k in range(n):
+        gram = gram * pl.lit(int(_PRIME), dtype=pl.UInt64) + pl.col("h").shift(-k).over("r")
+    grams = flat.select("r", g=gram).drop_nulls("g")
+    stats = grams.group_by("r").agg(m=pl.len(), d=pl.col("g").n_unique())
+    counts = dict(zip(words["r"].to_list(), words["w"].list.len().fill_null(0).to_list(), strict=True))
+    by_row = {r: (m, d) for r, m, d in stats.iter_rows()}
+    out = []
+    for r in range(len(texts)):
+        if counts[r] < 2 * n:
+            out.append(0.0)
+            continue
+        m, d = by_row[r]
+        out.append(1.0 - d / m)
+    return out
+
+
 def repeated_ngram_fraction_reference(text: str, n: int = 10) -> float:
     """The same share from every n-gram as a tuple (the test's reference)."""
     tokens = _TOKEN.findall(text.lower())
@@ -94,7 +124,7 @@ def longest_paragraph(text: str) -> int:
 def readability_reason(text: str | None, reasoning: str | None = None, final: str | None = None,
                        extracted: str | None = None, finish_reason: str | None = None,
                        status: str | None = None, domain: str | None = None,
-                       rules: ReadabilityRules | None = None) -> str | None:
+                       rules: ReadabilityRules | None = None, ngram_fraction: float | None = None) -> str | None:
     """The first readability rule a sample breaks, or None when it is readable.
 
     >>> readability_reason("<think>2+2 is 4.</think> The answer is $\\\\boxed{4}$.")
@@ -125,13 +155,15 @@ def readability_reason(text: str | None, reasoning: str | None = None, final: st
     if r.max_repeated_line_frac is not None and \
             repeated_line_fraction(body, r.min_line_chars) > r.max_repeated_line_frac:
         return "repetition (lines)"
-    if r.max_repeated_ngram_frac is not None and repeated_ngram_fraction(body, r.ngram) > r.max_repeated_ngram_frac:
-        return "repetition (n-grams)"
+    if r.max_repeated_ngram_frac is not None:
+        frac = ngram_fraction if ngram_fraction is not None else repeated_ngram_fraction(body, r.ngram)
+        if frac > r.max_repeated_ngram_frac:
+            return "repetition (n-grams)"
     return None
 
 
 def _reasons_all(rows: list[tuple], rules: ReadabilityRules | None) -> list[str | None]:
-    return [readability_reason(*vals, rules=rules) for vals in rows]
+    return [readability_reason(*vals[:-1], rules=rules, ngram_fraction=vals[-1]) for vals in rows]
 
 
 def readability_reasons(samples: pl.DataFrame, rules: ReadabilityRules | None = None, pool: Any = None) -> pl.Series:
@@ -140,7 +172,15 @@ def readability_reasons(samples: pl.DataFrame, rules: ReadabilityRules | None = 
         return samples[name].to_list() if name in samples.columns else [None] * samples.height
 
     cols = [col(c) for c in ("text", "reasoning", "final", "extracted", "finish_reason", "status", "domain")]
-    rows = list(zip(*cols, strict=True))
+    r = rules or ReadabilityRules()
+    fractions: list[float | None] = [None] * samples.height
+    if r.max_repeated_ngram_frac is not None:  # ASCII bodies: the n-gram share in polars, for all rows at once
+        bodies = [reasoning if reasoning and reasoning.strip() else (text or "")
+                  for text, reasoning in zip(cols[0], cols[1], strict=True)]
+        ascii_rows = [i for i, b in enumerate(bodies) if b.isascii()]
+        for i, f in zip(ascii_rows, ascii_ngram_fractions([bodies[i] for i in ascii_rows], r.ngram), strict=True):
+            fractions[i] = f
+    rows = list(zip(*cols, fractions, strict=True))
     return pl.Series("reason", map_chunks(_reasons_all, rows, rules, pool=pool, chunk=256), dtype=pl.String)
 
 

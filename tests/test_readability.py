@@ -12,6 +12,7 @@ from curator.core.table import SAMPLE_FIELDS
 from filters.readability import (
     Readability,
     ReadabilityRules,
+    ascii_ngram_fractions,
     readability_reason,
     readability_reasons,
     repeated_line_fraction,
@@ -112,3 +113,27 @@ def test_reasons_over_a_pool_are_the_same_as_in_process():
         assert readability_reasons(flat, pool=pool).to_list() == readability_reasons(flat).to_list()
     finally:
         pool.shutdown()
+
+
+ASCII_WORDS = st.lists(st.sampled_from(["we", "Check", "the", "SUM", "again", "x", "2", "+", "\n", " ", "a_b", "--",
+                                        "x2y", "10", "$", "\\frac"]), max_size=200).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ASCII_WORDS, max_size=8), st.integers(1, 12))
+def test_ascii_ngram_fractions_in_polars_match_the_tuple_count(texts, n):
+    assert ascii_ngram_fractions(texts, n) == [repeated_ngram_fraction_reference(t, n) for t in texts]
+
+
+def test_stage_reasons_match_the_row_function_on_long_chains():
+    def sample(text, **kw):
+        s = {k: None for k in SAMPLE_FIELDS}
+        s.update(text=text, **kw)
+        return s
+
+    chain = "\n".join(f"Step {i % 97}: we compute {i % 13} * {i % 7} and check it again." for i in range(400))
+    texts = [f"<think>{chain}</think> \\boxed{{4}}", "<think>" + LOOP * 10 + "</think> \\boxed{4}",
+             "<think>" + "we check the sum of two and two once more and " * 30 + "</think> \\boxed{4}",
+             "<think>我们" + chain + "</think> \\boxed{4}", GOOD]
+    flat = pl.DataFrame([sample(t) for t in texts], schema=SAMPLE_FIELDS)
+    assert readability_reasons(flat).to_list() == [readability_reason(t) for t in texts]

@@ -31,6 +31,7 @@ import polars as pl
 from curator.answers import grading as answers
 from curator.core.samples import explode_samples, implode_samples
 from curator.core.stage import Stage, StageOutput
+from curator.core.workers import FORKSERVER_PRELOAD
 
 if TYPE_CHECKING:
     from curator.code.sandbox import SandboxConfig
@@ -131,7 +132,7 @@ def _worker_main(conn: Connection) -> None:
 def _context() -> mp.context.BaseContext:
     if sys.platform.startswith("linux") and "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["curator.answers.verify"])  # workers start with sympy already imported
+        ctx.set_forkserver_preload(FORKSERVER_PRELOAD)  # workers start with sympy already imported
         return ctx
     return mp.get_context("spawn")
 

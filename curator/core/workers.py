@@ -12,13 +12,26 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
+#: what the forkserver imports before forking workers. A process has one forkserver, shared with
+#: the verify pool (curator.answers.verify), and the first pool to start it fixes its preload:
+#: both ask for the same list, so grading workers always start with sympy already imported.
+FORKSERVER_PRELOAD: list[str] = ["curator.answers.verify"]
+
+
+def start_context() -> mp.context.BaseContext:
+    """The forkserver context with the shared preload on Linux, else spawn."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
+        return ctx
+    return mp.get_context("spawn")
+
 
 def process_pool(workers: int) -> Executor | None:
-    """A pool of ``workers`` processes (forkserver on Linux, else spawn), or None for ``workers <= 1``."""
+    """A pool of ``workers`` processes (see ``start_context``), or None for ``workers <= 1``."""
     if workers <= 1:
         return None
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=start_context())
 
 
 def _run_chunk(args: tuple[Callable[..., list[Any]], Sequence[Any], tuple]) -> list[Any]:

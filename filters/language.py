@@ -23,8 +23,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.core.samples import explode_samples, implode_samples
-from curator.core.stage import SAMPLE_CONTEXT, Map, RunContext, SampleFilter, StageOutput, reject_frame
+from curator.core.stage import Map, RunContext, SampleFilter, runtime
 from curator.core.workers import map_chunks, process_pool
 
 # --- stripping what is not prose -------------------------------------------------------------
@@ -377,18 +376,19 @@ class LanguageConsistency(SampleFilter):
     default_language: str = "en"  # when a problem has no letters to detect from
     detector: str = DEFAULT_DETECTOR  # fast | lingua (extra) | langdetect | script: benchmarks/language.py
     workers: int = 2  # processes scoring samples and detecting languages: the project's 2-core machines
+    _pool: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "samples")
     adds: ClassVar[tuple[str, ...]] = ("language", "samples.lang_ratio")
+    role: ClassVar[str] = "language"
     not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
 
     def setup(self, ctx: RunContext) -> None:
         self._pool = process_pool(self.workers)
 
     def teardown(self) -> None:
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown()
+        if self._pool is not None:
+            self._pool.shutdown()
             self._pool = None
 
     def _texts(self, flat: pl.DataFrame) -> list[str | None]:
@@ -398,8 +398,7 @@ class LanguageConsistency(SampleFilter):
 
     def _scores(self, flat: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         targets = [self.target] * flat.height if self.target else flat["language"].to_list()
-        return consistency_reasons(self._texts(flat), targets, self.threshold, self.max_foreign_run,
-                                   getattr(self, "_pool", None))
+        return consistency_reasons(self._texts(flat), targets, self.threshold, self.max_foreign_run, self._pool)
 
     def sample_columns(self, samples: pl.DataFrame) -> dict[str, pl.Series]:
         return {"lang_ratio": self._scores(samples)[0]}
@@ -407,14 +406,12 @@ class LanguageConsistency(SampleFilter):
     def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
         return self._scores(samples)[1]
 
-    def apply(self, df: pl.DataFrame) -> StageOutput:
-        df = df.with_columns(language_column(df, self.default_language, self.detector, getattr(self, "_pool", None)))
-        flat = explode_samples(df, SAMPLE_CONTEXT)
-        ratios, reasons = self._scores(flat)
-        flat = flat.with_columns(ratios)
-        kept, rejects = reject_frame(flat, reasons)
-        return StageOutput(implode_samples(df, kept), sample_rejects=rejects)
+    def prepare(self, df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))
 
+    def score_samples(self, samples: pl.DataFrame) -> tuple[dict[str, pl.Series], pl.Series]:
+        ratios, reasons = self._scores(samples)
+        return {"lang_ratio": ratios}, reasons
 
 
 @dataclass
@@ -428,22 +425,20 @@ class ProblemLanguage(Map):
     default_language: str = "en"  # when a problem has no letters to detect from
     detector: str = DEFAULT_DETECTOR  # fast | lingua (extra) | langdetect | script: benchmarks/language.py
     workers: int = 2  # processes; the project's 2-core machines
-    label: str | None = None
+    _pool: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = ("language",)
     batch_size: ClassVar[int] = 100_000  # large batches: the pool's fixed cost is paid per batch
-    not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # neither changes the output
+    not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
 
     def setup(self, ctx: RunContext) -> None:
         self._pool = process_pool(self.workers)
 
     def teardown(self) -> None:
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown()
+        if self._pool is not None:
+            self._pool.shutdown()
             self._pool = None
 
     def transform(self, df: pl.DataFrame) -> pl.DataFrame:
-        return df.with_columns(language_column(df, self.default_language, self.detector,
-                                               getattr(self, "_pool", None)))
+        return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from curator.core.stage import RunContext, SampleFilter
+from curator.core.stage import RunContext, SampleFilter, runtime
 from curator.core.workers import map_chunks, process_pool
 
 _TOKEN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+")
@@ -190,6 +190,7 @@ class Readability(SampleFilter):
 
     rules: ReadabilityRules = field(default_factory=ReadabilityRules)
     workers: int = 2  # processes scoring samples: the project's 2-core machines
+    _pool: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("samples",)
     not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
@@ -198,10 +199,9 @@ class Readability(SampleFilter):
         self._pool = process_pool(self.workers)
 
     def teardown(self) -> None:
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown()
+        if self._pool is not None:
+            self._pool.shutdown()
             self._pool = None
 
     def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
-        return readability_reasons(samples, self.rules, getattr(self, "_pool", None))
+        return readability_reasons(samples, self.rules, self._pool)

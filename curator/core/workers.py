@@ -12,18 +12,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
-#: what the forkserver imports before forking workers. A process has one forkserver, shared with
-#: the verify pool (curator.answers.verify), and the first pool to start it fixes its preload:
-#: both ask for the same list, so grading workers always start with sympy already imported.
-FORKSERVER_PRELOAD: list[str] = ["curator.answers.verify"]
-
 
 def start_context() -> mp.context.BaseContext:
-    """The forkserver context with the shared preload on Linux, else spawn."""
+    """The process-wide forkserver on Linux (its preload list left as it is), else spawn.
+
+    The verify pool has a forkserver of its own (``curator.answers.process_context``), so these
+    pools never change how grading workers start.
+    """
     if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
-        return ctx
+        return mp.get_context("forkserver")
     return mp.get_context("spawn")
 
 

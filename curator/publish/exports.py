@@ -82,10 +82,20 @@ def _message(role: str | pl.Expr, content: pl.Expr, role_key: str = "role", cont
     return pl.struct(role_expr.alias(role_key), content.cast(pl.String).alias(content_key))
 
 
-def sft_messages(flat: pl.DataFrame, system: str | None = None, think: bool = True) -> pl.Series:
-    """A ``messages`` list per chosen sample: [system], user (problem), assistant (think + answer)."""
+def user_turns(flat: pl.DataFrame, template: str | None = "plain") -> pl.Series:
+    """The user turn of each row's prompt spec (``plain``: the problem and its options)."""
+    from curator.generation.prompts import prompt_columns, row_messages
+
+    rows = flat.select([c for c in prompt_columns() if c in flat.columns]).to_dicts()
+    return pl.Series("_user", [row_messages(r, template or "plain")[-1]["content"] for r in rows], pl.String)
+
+
+def sft_messages(flat: pl.DataFrame, system: str | None = None, think: bool = True,
+                 template: str | None = "plain") -> pl.Series:
+    """A ``messages`` list per chosen sample: [system], user (problem and options), assistant (think + answer)."""
+    flat = flat.with_columns(user_turns(flat, template))
     turns = ([_message("system", pl.lit(system))] if system else []) + [
-        _message("user", pl.col("problem")), _message("assistant", assistant_content(think))]
+        _message("user", pl.col("_user")), _message("assistant", assistant_content(think))]
     return flat.select(pl.concat_list(turns).alias("messages"))["messages"]
 
 
@@ -111,6 +121,7 @@ class SFTMessages:
     config: str = "sft"
     split: str = "train"
     system: str | None = None  # optional system prompt; None writes user + assistant only
+    template: str | None = "plain"  # the user turn's prompt spec; "plain" = problem and options
     think: bool = True  # reasoning inside <think>...</think> before the answer (R1)
     per_problem: PerProblem = "one"  # "all": one row per usable sample (rejection-sampling sets)
     require_correct: bool = True
@@ -120,11 +131,11 @@ class SFTMessages:
     keep_columns: tuple[str, ...] = ("id", "source", "domain")
 
     def rows(self, df: pl.DataFrame) -> pl.DataFrame:
-        ctx = tuple(dict.fromkeys(("id", "problem", *self.keep_columns)))
+        ctx = tuple(dict.fromkeys(("id", "problem", "options", "language", "meta", *self.keep_columns)))
         flat = chosen_samples(df, self.per_problem, self.require_correct, ctx)
         _check_rows(flat, df, self.on_missing, "SFT export")
         keep = [c for c in self.keep_columns if c in flat.columns]
-        return flat.select(sft_messages(flat, self.system, self.think), *keep)
+        return flat.select(sft_messages(flat, self.system, self.think, self.template), *keep)
 
     def write(self, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:
         files = [_write(self.rows(part), out_dir, self.config, name, self.format)
@@ -143,10 +154,11 @@ class ShareGPT(SFTMessages):
     config: str = "sharegpt"
 
     def rows(self, df: pl.DataFrame) -> pl.DataFrame:
-        ctx = tuple(dict.fromkeys(("id", "problem", *self.keep_columns)))
+        ctx = tuple(dict.fromkeys(("id", "problem", "options", "language", "meta", *self.keep_columns)))
         flat = chosen_samples(df, self.per_problem, self.require_correct, ctx)
         _check_rows(flat, df, self.on_missing, "ShareGPT export")
-        turns = [_message("human", pl.col("problem"), "from", "value"),
+        flat = flat.with_columns(user_turns(flat, self.template))
+        turns = [_message("human", pl.col("_user"), "from", "value"),
                  _message("gpt", assistant_content(self.think), "from", "value")]
         keep = [c for c in self.keep_columns if c in flat.columns]
         return flat.select(pl.concat_list(turns).alias("conversations"),
@@ -176,12 +188,26 @@ def verl_schema(extra: dict | None = None) -> object:
     ])
 
 
-def rl_prompt(system: str | None, instruction: str | None) -> pl.Expr:
-    """Chat messages of an RL prompt: [system], user = problem + instruction."""
-    user = pl.col("problem") if not instruction else pl.concat_str([pl.col("problem"), pl.lit(instruction)],
-                                                                    separator=" ")
-    turns = ([_message("system", pl.lit(system))] if system else []) + [_message("user", user)]
-    return pl.concat_list(turns)
+MESSAGES_DTYPE = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
+
+
+def rl_prompt(df: pl.DataFrame, template: str | None, system: str | None = None,
+              instruction: str | None = None) -> pl.Series:
+    """Chat messages per row from the item's prompt spec (``curator.generation.prompts.row_messages``:
+    the prompt generation and the difficulty probe sent); ``instruction`` appended and ``system``
+    prepended when given (earlier fixed-string behaviour)."""
+    from curator.generation.prompts import prompt_columns, row_messages
+
+    rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
+    out = []
+    for row in rows:
+        msgs = [dict(m) for m in row_messages(row, template or "plain")]
+        if instruction:
+            msgs[-1]["content"] = f"{msgs[-1]['content']} {instruction}"
+        if system and msgs[0]["role"] != "system":
+            msgs.insert(0, {"role": "system", "content": system})
+        out.append(msgs)
+    return pl.Series("prompt", out, dtype=MESSAGES_DTYPE)
 
 
 @dataclass
@@ -192,10 +218,11 @@ class VerlParquet:
     split: str = "train"
     data_source: str | None = None  # None: the row's source; verl picks the reward function by it
     ability: str = "math"
+    template: str | None = "boxed"  # prompt spec (prompt_spec.SPECS): BOXED_INSTRUCTION, zh / choice variants
     system: str | None = None
-    instruction: str | None = BOXED_INSTRUCTION  # verl MATH example, DeepScaleR
+    instruction: str | None = None  # a fixed string appended to every prompt instead (earlier default)
     split_column: str | None = None
-    extra_columns: tuple[str, ...] = ("domain", "difficulty", "pass_rate", "bin")
+    extra_columns: tuple[str, ...] = ("domain", "difficulty", "pass_rate", "bin", "language", "options")
 
     def table(self, df: pl.DataFrame, split: str) -> object:
         import pyarrow as pa
@@ -209,7 +236,7 @@ class VerlParquet:
         source = pl.lit(self.data_source) if self.data_source else pl.col("source").fill_null("curator")
         out = df.select(
             source.cast(pl.String).alias("data_source"),
-            rl_prompt(self.system, self.instruction).alias("prompt"),
+            rl_prompt(df, self.template, self.system, self.instruction).alias("prompt"),
             pl.lit(self.ability).alias("ability"),
             pl.struct(pl.lit("rule").alias("style"), pl.col("answer").alias("ground_truth")).alias("reward_model"),
             pl.struct(pl.lit(split).alias("split"), pl.int_range(pl.len(), dtype=pl.Int64).alias("index"),
@@ -239,18 +266,19 @@ class GRPOPrompts:
 
     config: str = "grpo"
     split: str = "train"
+    template: str | None = "plain"  # prompt spec (prompt_spec.SPECS); "plain" = problem and options only
     system: str | None = None
     instruction: str | None = None  # appended to the problem in ``prompt``; open-r1 uses a system prompt
     boxed_solution: bool = True  # gold wrapped in \boxed{} so math-verify parses it (Skywork-OR1)
     split_column: str | None = None
     format: Format = "parquet"
-    keep_columns: tuple[str, ...] = ("id", "source", "domain", "difficulty")
+    keep_columns: tuple[str, ...] = ("id", "source", "domain", "difficulty", "language", "options")
 
     def rows(self, df: pl.DataFrame) -> pl.DataFrame:
         gold = pl.col("answer").cast(pl.String)
         solution = pl.concat_str([pl.lit("$\\boxed{"), gold, pl.lit("}$")]) if self.boxed_solution else gold
         keep = [c for c in self.keep_columns if c in df.columns]
-        return df.select(rl_prompt(self.system, self.instruction).alias("prompt"), pl.col("problem"),
+        return df.select(rl_prompt(df, self.template, self.system, self.instruction).alias("prompt"), pl.col("problem"),
                          solution.alias("solution"), pl.col("answer"), *keep)
 
     def write(self, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:

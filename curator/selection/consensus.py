@@ -234,8 +234,9 @@ class Consensus(CallsModel, Stage):
     def _reference_responses(self, df: pl.DataFrame) -> list[list[str | None]]:
         if self.backend is not None:
             from curator.generation import complete, row_messages
+            from curator.generation.prompts import prompt_columns
 
-            rows = df.select([c for c in ("problem", "language", "meta") if c in df.columns]).to_dicts()
+            rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
             convs = [row_messages(r, self.template) for r in rows]
             samples = complete(self.backend, convs, n=self.k, temperature=self.temperature,
                                max_tokens=self.max_tokens, seed=self.seed,

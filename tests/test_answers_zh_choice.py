@@ -181,3 +181,17 @@ def test_a_different_number_with_a_unit_is_never_equal(n, delta):
 @given(st.text(alphabet="一二三小明有共个的了是", max_size=12), st.integers(min_value=0, max_value=999))
 def test_prose_answer_is_the_last_number(words, n):
     assert prose_answer(f"{words}{n}个") == str(n)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("答：一共有十三支。", "13", True),
+    ("答：还剩二十米。", "20", True),
+    ("答：一共有一百零五个。", "105", True),
+    ("答：一共有十二个。", "13", False),
+])
+def test_chinese_numerals_before_a_unit(response, gold, expected):
+    assert grade(response, gold) is expected
+
+
+def test_a_numeral_before_a_unit_that_starts_like_a_numeral():
+    assert grade("答：一共有十六千克。", "16") and grade("答：路程是二十千米。", "20")

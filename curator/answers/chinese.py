@@ -79,7 +79,44 @@ def prose_answer(s: str) -> str | None:
     if spans:
         return spans[-1].strip()
     numbers = re.findall(_LATEX_NUMBER, s)
-    return numbers[-1].replace(" ", "") if numbers else None
+    if numbers:
+        return numbers[-1].replace(" ", "")
+    counted = []
+    for m in _NUMERAL_RUN.finditer(s):  # the shortest numeral a unit follows: 十六千克 is 十六 + 千克
+        end = next((e for e in range(m.start() + 1, m.end() + 1) if s[e:].startswith(units())), None)
+        value = chinese_numeral(s[m.start():end]) if end else None
+        if value is not None:
+            counted.append(value)
+    return str(counted[-1]) if counted else None
+
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_NUMERAL_RUN = re.compile("([" + "".join(_DIGITS) + "十百千万]+)")
+
+
+def chinese_numeral(s: str) -> int | None:
+    """``十三`` -> 13, ``二十`` -> 20, ``一百零五`` -> 105, ``三万两千`` -> 32000; None if not a numeral.
+
+    Only read before a listed unit (``十三支``), so ``一共`` never counts as a number.
+
+    >>> chinese_numeral("十三"), chinese_numeral("一百零五"), chinese_numeral("三万两千"), chinese_numeral("一共")
+    (13, 105, 32000, None)
+    """
+    total = section = 0
+    digit: int | None = None
+    for ch in s:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _SMALL_UNITS:
+            section += (1 if digit is None else digit) * _SMALL_UNITS[ch]
+            digit = None
+        elif ch == "万":
+            total += (section + (digit or 0)) * 10000
+            section, digit = 0, None
+        else:
+            return None
+    return total + section + (digit or 0) if s else None
 
 
 def chinese_form(s: str) -> str:

@@ -55,11 +55,6 @@ def get_template(template: Template) -> PromptSpec | PromptTemplate:
                          "or pass a PromptSpec / PromptTemplate(name, user, system)") from None
 
 
-def format_choices(meta: str | dict[str, Any] | None) -> str:
-    """``A. ...`` lines from ``meta['choices']`` / ``meta['options']`` (any layout ``parse_options`` reads)."""
-    return render_options(_meta_options(meta))
-
-
 def _meta_options(meta: str | dict[str, Any] | None) -> dict[str, str] | None:
     if isinstance(meta, str):
         try:

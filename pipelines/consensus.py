@@ -10,12 +10,14 @@ pseudo-label, accepted only when its share is at least ``tau`` (e.g. 0.5 of 8-64
 
     curator build pipelines/consensus.py
     curator build pipelines/consensus.py --param input=curator/data/medqa_sample.jsonl
-    curator build pipelines/consensus.py --param input=GBaker/MedQA-USMLE-4-options --param backend=openai \\
-        --param model=deepseek-chat --param endpoints=https://api.deepseek.com/v1
+    curator build pipelines/consensus.py --param input=GBaker/MedQA-USMLE-4-options \\
+        --param columns=question->problem --param backend=openai --param model=deepseek-chat \\
+        --param endpoints=https://api.deepseek.com/v1
     curator build pipelines/consensus.py --param input=unlabelled.jsonl --param k=16 --param tau=0.5
 
-MedQA's layout loads as it is: ``question`` becomes ``problem``, its ``options`` the ``options``
-column, and ``answer_idx`` the gold letter (``curator.core.items``). Rows with options are
+MedQA's layout loads as it is from a file: ``question`` becomes ``problem``, its ``options`` the
+``options`` column, and ``answer_idx`` the gold letter (``curator.core.items``); a Hub dataset is not
+peeked at before loading, so name its question column there. Rows with options are
 graded by letter (an answer giving an option's text counts as its letter); others as math.
 
 Deviations and why: the demo uses the embedded 135M model as the "reference" on the bundled

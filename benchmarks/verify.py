@@ -206,8 +206,19 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=4, help="responses per gold")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--peer-cases", type=Path, default=None, help="math_verify_cases.json (peer suite)")
+    ap.add_argument("--inline-only", action="store_true",
+                    help="only time answers.grade in this process on the --n pairs (compare two checkouts)")
     args = ap.parse_args()
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    if args.inline_only:
+        import os
+
+        pairs = make_pairs(args.n, args.k)
+        t0 = time.perf_counter()
+        right = sum(grade(r, g, timeout_s=None) is t for g, r, t in pairs)
+        print(f"inline grade: {len(pairs)} pairs in {time.perf_counter() - t0:.1f} s, accuracy {right / len(pairs):.4f}, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        return
 
     shapes = seed_shapes()
     print("\n## seed shapes: Chinese and multiple-choice responses (right and wrong by construction)")

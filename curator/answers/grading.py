@@ -46,6 +46,8 @@ KINDS = ("math", "choice", "text")
 MV_TIMEOUT_S = 5  # math_verify.parse(parsing_timeout=5), verify(timeout_seconds=5)
 
 Options = Mapping[str, str] | Sequence[str] | None
+#: longest string handed whole to math-verify's own extraction (a long response costs seconds to parse)
+RAW_MAX_CHARS = 400
 
 # -- extraction ---------------------------------------------------------------------------
 
@@ -335,10 +337,12 @@ def _math_equivalent(gold: str, pred: str, timeout_s: int | None) -> bool:
     gi, pi = normalize(gold, intervals=False), normalize(pred, intervals=False)
     if (gi, pi) != (g, p) and _mv_equal(gi, pi, timeout_s):
         return True  # relation against relation: math-verify compares them directly
-    # math-verify's own extraction on the strings as given, for what ours left: prose, delimiters,
-    # parts boxed apart (``\\boxed{(3, 3)} for part (a) and \\boxed{(1, 1)}``), a box never closed
-    if any(_is_prose_or_delimited(x) or (_BOX.search(x) and extract_answer(x) is None) for x in original):
-        return _mv_raw_equal(*original, timeout_s)
+    # math-verify's own extraction on the strings as given (short ones; of a long response, the part
+    # we extracted), for what ours left: prose, delimiters, parts boxed apart
+    # (``\\boxed{(3, 3)} for part (a) and \\boxed{(1, 1)}``), a box never closed
+    raw = tuple(o if len(o) <= RAW_MAX_CHARS else x.strip() for o, x in zip(original, (gold, pred), strict=True))
+    if any(_is_prose_or_delimited(x) or (_BOX.search(x) and extract_answer(x) is None) for x in raw):
+        return _mv_raw_equal(*raw, timeout_s)
     return False
 
 

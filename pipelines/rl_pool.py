@@ -16,7 +16,9 @@ Recipe (RECIPES.md "Difficulty, RL prompt pools and curricula"):
    on Qwen2.5-7B, 34.5 -> 38.8 with 2 stages, 41.4 with 5), by pass rate or, with
    ``difficulty_from=level``, by MATH's ``Level 1..5`` labels;
 6. export for verl (Parquet) and TRL / open-r1 GRPO, whole and per curriculum stage, with the
-   very prompt the probe sent (one prompt spec per item kind and language).
+   very prompt the probe sent (one prompt spec per item kind and language) and Kimi k1.5's
+   prioritized-sampling weight ``max(1 - pass_rate, floor)`` per prompt (verl: ``extra_info``, read by
+   ``curator.analysis.verl_sampler.PrioritizedSampler``; TRL: a ``sampling_weight`` column).
 
     curator build pipelines/rl_pool.py
     curator build pipelines/rl_pool.py --param backend=openai --param model=Qwen/Qwen2.5-7B-Instruct \\
@@ -48,6 +50,7 @@ from curator.selection.curriculum import Curriculum
 from curator.selection.difficulty import Difficulty
 from curator.selection.domains import KeywordDomains
 from curator.selection.level import LevelDifficulty
+from curator.selection.priority import PriorityWeights
 from curator.selection.rl_pool import Balance, Evaluable, GuessWithoutCoT, PassRateWindow
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
@@ -75,6 +78,7 @@ class Params(InputParams):
     choice: str = ""  # keep | drop | open multiple-choice items; "" = keep when the source has options
     shuffle_options: bool = False  # permute each item's options (seeded), gold letter remapped
     difficulty_from: str = "pass_rate"  # pass_rate (probe) | level (MATH's Level 1..5 label)
+    priority_floor: float = 0.05  # Kimi k1.5 prioritized sampling: weight max(1 - pass_rate, floor) in the exports
     seed: int = 0
 
 
@@ -142,6 +146,7 @@ def build(p: Params) -> Pipeline:
             Evaluable(drop_multiple_choice=policy == "drop", drop_true_false=True, drop_proofs=True),
             *optional(p, model),
             Balance(size=p.pool_size, by=("bin", "domain"), seed=p.seed),
+            PriorityWeights(floor=p.priority_floor),
             curriculum(5),
             map_stage(keep_five_stage_split, needs=("split", "splits"), adds=("split_5stage", "splits_5stage")),
             curriculum(2),

@@ -75,7 +75,7 @@ def test_breakdown_by_domain_and_report_files(tmp_path):
         assert (tmp_path / "rep" / rel).is_file(), rel
     summary = json.loads((tmp_path / "rep" / "report.json").read_text())
     cells = summary["boundaries"][0]
-    assert cells["a_only"] + cells["b_only"] + cells["both"] + cells["neither"] == summary["problems"] == 3
+    assert cells["a_only"] + cells["b_only"] + cells["both"] + cells["neither"] == summary["problems"] == 4
     a_only = pl.read_ndjson(tmp_path / "rep" / "boundary/a__not__b.jsonl")
     assert a_only["id"].to_list() == ["p1"] and a_only["domain"].to_list() == ["algebra"]
 

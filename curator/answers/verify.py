@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
-from curator.answers import forms
+from curator.answers import chinese, forms
 from curator.answers import grading as answers
 from curator.answers.process_context import verify_context
 from curator.code import execute as code_execute
 from curator.code import grade as code_grade
 from curator.code import harness as code_harness
+from curator.core import options as option_forms
 from curator.core.samples import explode_samples, implode_samples
 from curator.core.stage import Stage, StageOutput, runtime
 
@@ -272,8 +273,15 @@ def default_workers() -> int:
 # -- the stage ----------------------------------------------------------------------------
 
 
-def row_kind(meta: str | None, default: str) -> tuple[str, Any]:
-    """A row's answer kind and options: ``meta.answer_kind``, else ``choice`` when it lists options."""
+def row_kind(meta: str | None, default: str, options: str | None = None) -> tuple[str, Any]:
+    """A row's answer kind and options: ``meta.answer_kind``, else ``choice`` when it has options
+    (the ``options`` column, else an option list in ``meta``)."""
+    from curator.core.options import parse_options
+
+    parsed = parse_options(options) if options else None
+    if parsed:
+        kind = _meta_dict(meta).get("answer_kind")
+        return (kind if kind in answers.KINDS else "choice"), parsed
     if not meta:
         return default, None
     try:
@@ -282,16 +290,25 @@ def row_kind(meta: str | None, default: str) -> tuple[str, Any]:
         return default, None
     if not isinstance(data, dict):
         return default, None
-    options = data.get("options", data.get("choices"))
+    options = parse_options(data.get("options", data.get("choices", data.get("answer_option_list"))))
     kind = data.get("answer_kind")
     if kind not in answers.KINDS and kind != "code":
         kind = "choice" if options else default
     return kind, options
 
 
+def _meta_dict(meta: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(meta) if meta else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def row_kinds(df: pl.DataFrame, default: str) -> list[tuple[str, Any]]:
     metas = df["meta"].to_list() if "meta" in df.columns else [None] * df.height
-    return [row_kind(m, default) for m in metas]
+    opts = df["options"].cast(pl.String).to_list() if "options" in df.columns else [None] * df.height
+    return [row_kind(m, default, o) for m, o in zip(metas, opts, strict=True)]
 
 
 def sample_response(sample: dict[str, Any]) -> str | None:
@@ -344,7 +361,7 @@ class Verify(Stage):
     adds: ClassVar[tuple[str, ...]] = ("samples.extracted", "samples.correct", "samples.verify_error",
                                        "n_samples", "n_correct", "pass_rate", "maj_answer", "maj_frac",
                                        "maj_correct")
-    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, code_grade, code_execute, code_harness)
+    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, chinese, option_forms, code_grade, code_execute, code_harness)
 
     def __post_init__(self) -> None:
         if self.kind != "code":

@@ -332,13 +332,18 @@ class GuessWithoutCoT(CallsModel, Stage):
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
         from curator.answers.grading import grade
+        from curator.answers.verify import row_kinds
         from curator.generation import complete
+        from curator.generation.prompts import prompt_columns, row_messages
 
-        convs = [[{"role": "user", "content": f"{p}\n\n{self.instruction}"}] for p in df["problem"].to_list()]
+        rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
+        convs = [[{"role": "user", "content": f"{row_messages(r, 'plain')[-1]['content']}\n\n{self.instruction}"}]
+                 for r in rows]  # the problem with its options, if any
         answers = complete(self.backend, convs, n=self.tries, temperature=self.temperature,
                            max_tokens=self.max_tokens, seed=self.seed, cache=self.cache_path)
-        hits = [sum(grade(s.get("text"), gold, self.kind) is True for s in row)
-                for row, gold in zip(answers, df["answer"].to_list(), strict=True)]
+        hits = [sum(grade(s.get("text"), gold, kind, options=options) is True for s in row)
+                for row, gold, (kind, options) in zip(answers, df["answer"].to_list(), row_kinds(df, self.kind),
+                                                      strict=True)]
         out = df.with_columns(pl.Series("guess_hits", hits, dtype=pl.Int64))
         reasons = out.select(pl.when(pl.col("guess_hits") > 0).then(pl.lit("guessable without CoT"))
                              .otherwise(None).alias("reason"))["reason"]

@@ -8,18 +8,20 @@ a recorded sample, never a row of nulls; the counts go to the funnel's ``info``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import polars as pl
 
+from curator.core import options
 from curator.core.samples import explode_samples
-from curator.core.stage import SAMPLE_CONTEXT, RunContext, Stage, StageOutput
+from curator.core.stage import SAMPLE_CONTEXT, RunContext, Stage, StageOutput, runtime
 from curator.core.table import SAMPLE_FIELDS, SAMPLES_DTYPE
+from curator.generation import parsing, prompt_spec, prompts
 from curator.generation.client import Generator
 from curator.generation.model_stage import resolve_backend
 from curator.generation.parsing import to_sample
-from curator.generation.prompts import PromptTemplate, row_messages
+from curator.generation.prompts import Template, prompt_columns, row_messages
 from curator.generation.request_cache import RequestCache
 from curator.generation.types import Backend, Sampling
 
@@ -33,21 +35,21 @@ class Generate(Stage):
     temperature: float = 0.7  # R1 cold start samples at 1.0; the 135M demo model needs less
     top_p: float = 1.0
     max_tokens: int = 160  # demo budget; long CoT needs 4k-32k (R1 math rows average ~6k tokens)
-    template: str | PromptTemplate | None = None  # None: "brief" for the embedded model, else "r1"
+    template: Template | None = None  # None: "brief" for the embedded model, else "r1" (prompt_spec.SPECS)
     seed: int = 0  # sample i is drawn with seed + i
     truncation: Literal["keep", "drop", "retry"] = "keep"
     retry_max_tokens: int | None = None  # budget of the one retry; None = 2 * max_tokens
-    label: str | None = None
     progress: bool = True
 
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = tuple(["samples"] + [f"samples.{f}" for f in SAMPLE_FIELDS])
     batch_size: ClassVar[int] = 256  # rows per batch: k * 256 requests in flight together
     produces_samples: ClassVar[bool] = True
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.generation.prompts", "curator.generation.parsing")
+    code_modules: ClassVar[tuple[Any, ...]] = (prompts, prompt_spec, options, parsing)
     not_params: ClassVar[tuple[str, ...]] = ("label", "progress")
 
-    _gen: Any = field(default=None, init=False, repr=False, compare=False)
+    role: ClassVar[str] = "teacher"
+    _gen: Any = runtime()
 
     def __post_init__(self) -> None:
         self.backend = resolve_backend(self.backend)
@@ -79,7 +81,7 @@ class Generate(Stage):
     def apply(self, df: pl.DataFrame) -> StageOutput:
         if self._gen is None:  # used outside a pipeline: an in-memory cache
             self._gen = Generator(self.backend, None, None, self.name)
-        rows = df.select([c for c in ("problem", "language", "meta") if c in df.columns]).to_dicts()
+        rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
         convs = [row_messages(r, self.template) for r in rows]
         results, info = self._gen.generate(convs, self.k, self.sampling, truncation=self.truncation,
                                            retry_max_tokens=self.retry_max_tokens)

@@ -22,10 +22,11 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from curator.answers import chinese, forms, verify
 from curator.answers import grading as answers
 from curator.answers.forms import text_answer
 from curator.answers.verify import DEFAULT_TIMEOUT_S, VerifyPool, counted, row_kinds, sample_response
-from curator.core.stage import Stage, StageOutput, reject_frame
+from curator.core.stage import Stage, StageOutput, reject_frame, runtime
 from curator.generation.model_stage import CallsModel, resolve_backend
 
 
@@ -140,22 +141,22 @@ class Consensus(CallsModel, Stage):
     timeout_s: float = DEFAULT_TIMEOUT_S
     judge: Any = None  # a backend (or kind) asked where rules cannot decide; None: such items are dropped
     judge_max_tokens: int = 256
-    label: str | None = None
+    _console: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
     adds: ClassVar[tuple[str, ...]] = ("reference_answer", "reference_frac", "agrees_with_reference",
                                        "pseudo_label", "agreement_by")
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading", "curator.answers.forms", "curator.answers.verify")
+    role: ClassVar[str] = "reference"
+    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, chinese, verify)
 
     def __post_init__(self) -> None:
-        answers._check_kind(self.kind)
+        answers.check_kind(self.kind)
         self.backend = resolve_backend(self.backend)
         self.judge = resolve_backend(self.judge)
         if self.k < 1 or not 0.0 <= self.tau <= 1.0:
             raise ValueError(f"Consensus: need k >= 1 and 0 <= tau <= 1, got k={self.k}, tau={self.tau}")
 
-    @property
-    def needs_(self) -> tuple[str, ...]:
+    def columns_needed(self) -> tuple[str, ...]:
         if self.backend is None:
             return ("answer", self.reference_column or "samples")
         return self.needs
@@ -234,8 +235,9 @@ class Consensus(CallsModel, Stage):
     def _reference_responses(self, df: pl.DataFrame) -> list[list[str | None]]:
         if self.backend is not None:
             from curator.generation import complete, row_messages
+            from curator.generation.prompts import prompt_columns
 
-            rows = df.select([c for c in ("problem", "language", "meta") if c in df.columns]).to_dicts()
+            rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
             convs = [row_messages(r, self.template) for r in rows]
             samples = complete(self.backend, convs, n=self.k, temperature=self.temperature,
                                max_tokens=self.max_tokens, seed=self.seed,

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import polars as pl
 
+from curator.answers import grading
 from curator.core.stage import Filter, Stage, StageOutput, reject_frame
 from curator.generation.model_stage import CallsModel, resolve_backend
 
@@ -99,7 +100,7 @@ class Evaluable(Filter):
     guess_tries: int = 8  # Kimi k1.5
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading",)
+    code_modules: ClassVar[tuple[Any, ...]] = (grading,)
 
     def reasons(self, df: pl.DataFrame) -> pl.Series:
         parts = [gold_reasons(df, self.kind)] if self.check_gold else []
@@ -324,20 +325,25 @@ class GuessWithoutCoT(CallsModel, Stage):
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
     adds: ClassVar[tuple[str, ...]] = ("guess_hits",)
     batch_size: ClassVar[int] = 256
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading",)
+    code_modules: ClassVar[tuple[Any, ...]] = (grading,)
 
     def __post_init__(self) -> None:
         self.backend = resolve_backend(self.backend)
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
         from curator.answers.grading import grade
+        from curator.answers.verify import row_kinds
         from curator.generation import complete
+        from curator.generation.prompts import prompt_columns, row_messages
 
-        convs = [[{"role": "user", "content": f"{p}\n\n{self.instruction}"}] for p in df["problem"].to_list()]
+        rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
+        convs = [[{"role": "user", "content": f"{row_messages(r, 'plain')[-1]['content']}\n\n{self.instruction}"}]
+                 for r in rows]  # the problem with its options, if any
         answers = complete(self.backend, convs, n=self.tries, temperature=self.temperature,
                            max_tokens=self.max_tokens, seed=self.seed, cache=self.cache_path)
-        hits = [sum(grade(s.get("text"), gold, self.kind) is True for s in row)
-                for row, gold in zip(answers, df["answer"].to_list(), strict=True)]
+        hits = [sum(grade(s.get("text"), gold, kind, options=options) is True for s in row)
+                for row, gold, (kind, options) in zip(answers, df["answer"].to_list(), row_kinds(df, self.kind),
+                                                      strict=True)]
         out = df.with_columns(pl.Series("guess_hits", hits, dtype=pl.Int64))
         reasons = out.select(pl.when(pl.col("guess_hits") > 0).then(pl.lit("guessable without CoT"))
                              .otherwise(None).alias("reason"))["reason"]

@@ -9,6 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+from curator.core.run_log import DEFAULT_PROGRESS_EVERY, RunConsole
+from curator.core.seed import effective_seed, seed_overrides
 
 app = typer.Typer(
     name="curator",
@@ -17,14 +21,12 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+console = RunConsole(stderr=True)  # full width in log files: no table cut to 80 columns
 
 PIPELINE_ARG = typer.Argument(..., help="A pipeline file, e.g. pipelines/cold_start.py", exists=False)
 
 
 def _fail(message: str, code: int = 1) -> None:
-    from rich.markup import escape
-
     console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)
 
@@ -32,48 +34,48 @@ def _fail(message: str, code: int = 1) -> None:
 @app.command()
 def build(
     pipeline: Annotated[Path, PIPELINE_ARG],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Override a parameter: key=value (repeatable).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: out/<pipeline>].")] = None,
-    work_dir: Annotated[str | None, typer.Option(help="Cache directory, a path or an fsspec URL such as s3://bucket/run [default: <out>/.work].")] = None,
-    request_cache: Annotated[Path | None, typer.Option(help="Local SQLite file of LLM responses [default: <work-dir>/requests.sqlite; <out>/.requests.sqlite for a URL work dir].")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and missing columns; run nothing.")] = False,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Override a parameter: key=value (repeatable); `curator params FILE` lists them.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory (default: out/<pipeline>).")] = None,
+    work_dir: Annotated[str | None, typer.Option(help="Cache directory, a path or an fsspec URL such as s3://bucket/run (default: <out>/.work).")] = None,
+    request_cache: Annotated[Path | None, typer.Option(help="Local SQLite file of LLM responses (default: <work-dir>/requests.sqlite; <out>/.requests.sqlite for a URL work dir).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Open the input (schema and first rows), check the column mapping, print the plan; run nothing.")] = False,
     from_stage: Annotated[str | None, typer.Option("--from", help="Rerun from this stage even if cached.")] = None,
     executor: Annotated[str, typer.Option(help="local (default); processes, ray or slurm run row stages as datatrove tasks over shards.")] = "local",
-    tasks: Annotated[int | None, typer.Option(help="Shards per run of row stages (processes, ray, slurm) [default: 4].")] = None,
-    workers: Annotated[int | None, typer.Option(help="Shards running at once [default: all].")] = None,
-    address: Annotated[str | None, typer.Option(help="Ray cluster to join, e.g. auto [default: start a local one].")] = None,
+    tasks: Annotated[int | None, typer.Option(help="Shards per run of row stages (processes, ray, slurm) (default: 4).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Shards running at once (default: all).")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster to join, e.g. auto (default: start a local one).")] = None,
     partition: Annotated[str | None, typer.Option(help="Slurm partition.")] = None,
-    slurm_time: Annotated[str | None, typer.Option(help="Slurm time limit per job [default: 24:00:00].")] = None,
+    slurm_time: Annotated[str | None, typer.Option(help="Slurm time limit per job (default: 24:00:00).")] = None,
     cpus_per_task: Annotated[int | None, typer.Option(help="CPUs per shard task (ray, slurm).")] = None,
     mem_per_cpu_gb: Annotated[int | None, typer.Option(help="Memory per CPU in GB (ray, slurm).")] = None,
     gpus_per_task: Annotated[int | None, typer.Option(help="GPUs per shard task (ray, slurm).")] = None,
     venv: Annotated[str | None, typer.Option(help="Slurm: virtualenv activate script each job sources.")] = None,
-    submit: Annotated[bool, typer.Option(help="Slurm: submit the jobs (--no-submit writes the sbatch scripts only).")] = True,
+    submit: Annotated[bool, typer.Option(metavar="", help="Slurm: submit the jobs (--no-submit writes the sbatch scripts only).")] = True,
     on_bad_rows: Annotated[str | None, typer.Option(help="error (default) or quarantine: set bad input rows aside with their reason.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for every random choice in the run.")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or funnel output.")] = False,
-    traceback: Annotated[bool, typer.Option("--traceback", help="Show the full traceback on errors.")] = False,
-    push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", help="After the build, push it to ORG/NAME (see `curator push`).")] = None,
-    private: Annotated[bool, typer.Option("--private", help="With --push-to-hub: create the repository private.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed for every random choice: sets the recipe's `seed` parameter unless --param seed=N is given (default: the recipe's, 0).")] = None,
+    progress_every: Annotated[float, typer.Option("--progress-every", metavar="SECONDS", help="When stderr is not a terminal (a log file): seconds between plain progress lines; 0 turns them off.")] = DEFAULT_PROGRESS_EVERY,
+    log_json: Annotated[Path | None, typer.Option("--log-json", metavar="PATH", help="Append one JSON event per line to PATH (stage, progress, warning, summary, done, error).")] = None,
+    fail_on_empty: Annotated[bool, typer.Option("--fail-on-empty/--allow-empty", metavar="", help="Exit with status 3 and the reason when the final output has 0 rows.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress or funnel output.")] = False,
+    traceback: Annotated[bool, typer.Option("--traceback", metavar="", help="Show the full traceback on errors.")] = False,
+    push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", metavar="ORG/NAME", help="After the build, push it to ORG/NAME (see `curator push`).")] = None,
+    private: Annotated[bool, typer.Option("--private", metavar="", help="With --push-to-hub: create the repository private.")] = False,
     revision: Annotated[str | None, typer.Option("--revision", help="With --push-to-hub: push to this branch.")] = None,
 ) -> None:
     """Run a pipeline file: load, run every stage (cached), write the dataset, the funnel and the card."""
     from curator.core.io import InputError
     from curator.core.params import ParamError, load_pipeline
 
+    run_console = RunConsole(stderr=True, quiet=quiet, progress_every=progress_every, log_json=log_json)
     overrides = list(param or [])
     if on_bad_rows:
         overrides.append(f"on_bad_rows={on_bad_rows}")
     try:
+        overrides = seed_overrides(pipeline, overrides, seed)
         pipe = load_pipeline(pipeline, overrides)
+        run_seed = effective_seed(pipe, seed)
         if dry_run:
-            plan = pipe.plan()
-            console.print(plan.render())
-            if plan.missing:
-                for stage, col in plan.missing:
-                    console.print(f"[bold red]missing:[/] stage {stage!r} needs column {col!r}, which nothing before it provides")
-                raise typer.Exit(2)
-            console.print("[green]plan ok[/]: every column a stage needs is provided; nothing was run")
+            _dry_run(pipe, run_seed)
             return
         command = "curator " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         engine: object = executor
@@ -89,38 +91,134 @@ def build(
             else:
                 options = {"tasks": tasks, "workers": workers}
             engine = executor_config(executor, **options)
-        pipe.run(out, work_dir=work_dir, from_stage=from_stage, executor=engine, seed=seed,  # type: ignore[arg-type]
-                 console=console, quiet=quiet, command=command, request_cache=request_cache)
+        run_console.event("start", pipeline=pipe.name, seed=run_seed, out=str(out or Path("out") / pipe.name))
+        out_dir = out or Path("out") / pipe.name
+        pipe.run(out_dir, work_dir=work_dir, from_stage=from_stage, executor=engine, seed=run_seed,  # type: ignore[arg-type]
+                 console=run_console, quiet=quiet, command=command, request_cache=request_cache)
+        _report_run(out_dir, run_console, quiet, fail_on_empty and not (executor == "slurm" and not submit))
         if push_to_hub:
-            _push(out or Path("out") / pipe.name, push_to_hub, private, revision, dry_run=False)
-    except typer.Exit:
+            _push(out_dir, push_to_hub, private, revision, dry_run=False)
+    except typer.Exit as done:
+        run_console.event("done" if not done.exit_code else "error", exit_code=done.exit_code)
         raise
     except (InputError, ParamError, FileNotFoundError, ValueError) as err:
+        run_console.event("error", message=str(err))
         if traceback:
             raise
         _fail(str(err))
     except Exception as err:  # an error for people: one line, and how to see more
+        run_console.event("error", message=f"{type(err).__name__}: {err}")
         if traceback:
             raise
         _fail(f"{type(err).__name__}: {err}\n(rerun with --traceback for the full trace)")
+    else:
+        run_console.event("done", exit_code=0)
+    finally:
+        run_console.close_events()
+
+
+def _report_run(out_dir: Path, run_console: RunConsole, quiet: bool, fail_on_empty: bool) -> None:
+    """The end of a build: warnings, one summary line, and exit status 3 for an empty output."""
+    from curator.publish.run_summary import summarize
+
+    if not (out_dir / "funnel.json").exists():  # e.g. slurm --no-submit: nothing ran yet
+        return
+    summary = summarize(out_dir)
+    for warning in summary.warnings:
+        run_console.event("warning", message=warning)
+        if not quiet:
+            console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True, highlight=False)
+    run_console.event("summary", **summary.as_dict())
+    if not quiet:
+        style = "red" if summary.failed_requests or summary.empty_outputs or not summary.rows else "green"
+        console.print(f"[{style}]{escape(summary.line())}[/]", soft_wrap=True, highlight=False)
+    if fail_on_empty and summary.rows == 0:
+        _fail(summary.empty_reason(), code=3)
+
+
+def _dry_run(pipe: object, seed: int) -> None:
+    """Open the input, check the mapping against its real columns, print the plan; exit 2 on a problem."""
+    from curator.core.peek import peek_input, plan_with_input, render_peek
+    from curator.core.sources import ReadProblems
+
+    plan = pipe.plan()  # type: ignore[attr-defined]
+    errors: list[str] = []
+    source = pipe.source  # type: ignore[attr-defined]
+    if isinstance(source, ReadProblems):
+        peek = peek_input(source.path, source.split, source.columns)
+        console.print(render_peek(peek))
+        plan = plan_with_input(pipe, peek.provides)
+        errors += peek.errors
+        for note in peek.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True, highlight=False)
+    console.print(plan.render())
+    console.print(f"seed: {seed}", highlight=False)
+    for stage, col in plan.missing:
+        errors.append(f"stage {stage!r} needs column {col!r}, which nothing before it provides")
+    if errors:
+        for line in errors:
+            console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, highlight=False)
+        raise typer.Exit(2)
+    console.print("[green]plan ok[/]: the input opens, the mapping fits its columns and every column a stage "
+                  "needs is provided; nothing was run", soft_wrap=True)
 
 
 @app.command()
 def params(pipeline: Annotated[Path, PIPELINE_ARG]) -> None:
-    """List a pipeline's parameters, their types and defaults."""
+    """List a pipeline's parameters: type, default, allowed values and what each is for."""
     from rich.table import Table
+    from rich.text import Text
 
-    from curator.core.params import describe_params, load_pipeline_module
+    from curator.core.param_docs import param_docs
+    from curator.core.params import load_pipeline_module
+    from curator.publish.build_output import display_text
 
-    module = load_pipeline_module(pipeline)
-    table = Table(title=f"{pipeline} parameters (override with --param key=value)")
-    for c in ("name", "type", "default"):
-        table.add_column(c)
-    for row in describe_params(pipeline):
-        table.add_row(*row)
+    try:
+        module = load_pipeline_module(pipeline)
+    except (FileNotFoundError, AttributeError) as err:
+        _fail(str(err))
+        return
+    out = RunConsole()  # stdout; full width when piped
     if module.__doc__:
-        Console().print(module.__doc__.strip().splitlines()[0])
-    Console().print(table)
+        out.print(Text(module.__doc__.strip().splitlines()[0]))
+    params_cls = getattr(module, "Params", None)
+    if params_cls is None:
+        out.print(f"{pipeline} takes no parameters", highlight=False)
+        return
+    table = Table(title=f"{pipeline} parameters (override with --param key=value)")
+    for c in ("name", "type", "default", "allowed", "what it is"):
+        table.add_column(c, overflow="fold")
+    for doc in param_docs(params_cls):
+        table.add_row(Text(doc.name), Text(doc.type), Text(display_text(doc.default)), Text(" | ".join(doc.choices)),
+                      Text(doc.comment))
+    out.print(table)
+
+
+@app.command()
+def recipe(
+    name: Annotated[str | None, typer.Argument(help="A recipe name, e.g. cold_start; omit to list them.")] = None,
+    to: Annotated[Path | None, typer.Option("--to", help="Write the file here (default: ./NAME.py).")] = None,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a bundled recipe (pipelines/NAME.py) to a file you can edit and build, e.g. after pip install."""
+    from curator.publish.recipes import RecipeError, list_recipes, recipe_source
+
+    if name is None:
+        for recipe_name, summary in list_recipes():
+            print(f"{recipe_name:20s} {summary}")
+        return
+    target = to or Path(f"{name}.py")
+    try:
+        text = recipe_source(name)
+    except RecipeError as err:
+        _fail(str(err))
+        return
+    if target.exists() and not force:
+        _fail(f"{target} exists; pass --force to overwrite it or --to another path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    console.print(f"[green]wrote[/] {target}; build it with: curator build {shlex.quote(str(target))}",
+                  highlight=False, soft_wrap=True)
 
 
 OUT_DIR_ARG = typer.Argument(..., help="A build's output directory (where funnel.json is).")
@@ -149,9 +247,9 @@ def _push(out_dir: Path, repo_id: str, private: bool, revision: str | None, dry_
 def push(
     out_dir: Annotated[Path, OUT_DIR_ARG],
     repo_id: Annotated[str, typer.Argument(help="ORG/NAME of the dataset repository on the Hub.")],
-    private: Annotated[bool, typer.Option("--private", help="Create the repository private.")] = False,
+    private: Annotated[bool, typer.Option("--private", metavar="", help="Create the repository private.")] = False,
     revision: Annotated[str | None, typer.Option("--revision", help="Push to this branch (created if missing).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List every file that would be uploaded; upload nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="List every file that would be uploaded; upload nothing.")] = False,
 ) -> None:
     """Push a build to the Hugging Face Hub: every config and split, then the card and plots.
 
@@ -178,15 +276,17 @@ def inspect(
 @app.command()
 def card(
     out_dir: Annotated[Path, OUT_DIR_ARG],
-    into: Annotated[Path | None, typer.Option("--into", help="Write README.md and plots/ here [default: OUT_DIR].")] = None,
-    template: Annotated[Path | None, typer.Option("--template", help="A jinja2 card template [default: data_cards/template.md.j2 in a checkout, else the packaged one].")] = None,
+    into: Annotated[Path | None, typer.Option("--into", help="Write README.md and plots/ here (default: OUT_DIR).")] = None,
+    template: Annotated[Path | None, typer.Option("--template", help="A jinja2 card template (default: data_cards/template.md.j2 in a checkout, else the packaged one).")] = None,
     license: Annotated[str | None, typer.Option("--license", help="Declare the license (a Hub id, e.g. apache-2.0) instead of inheriting it from the sources.")] = None,
+    show_endpoints: Annotated[bool, typer.Option("--show-endpoints", metavar="", help="Publish the endpoint URLs in the Reproduce section (default: the backend kind and model name instead).")] = False,
 ) -> None:
     """(Re)generate the data card and its plots from a build, e.g. after editing the template."""
     from curator.publish.card import CardError, render_card, validate_card
 
     try:
-        result = render_card(out_dir, into=into, template=template, license_value=license)
+        result = render_card(out_dir, into=into, template=template, license_value=license,
+                             show_endpoints=show_endpoints)
     except CardError as err:
         _fail(str(err))
         return

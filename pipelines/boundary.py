@@ -49,7 +49,7 @@ class Params(InputParams):
     draws: int = 8  # random vote orders per problem for maj@k (more: smoother curves)
     limit: int | None = 24  # demo: the first 24 sample problems (additions and harder families)
     report_to: str = ""  # also write the report folder here, e.g. data_cards/examples/boundary
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def build(p: Params) -> Pipeline:

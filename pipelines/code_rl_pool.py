@@ -1,6 +1,6 @@
 """An RL prompt pool of code problems, Skywork-OR1's recipe: k samples, drop 0/k and k/k.
 
-Recipe (RECIPES.md "Difficulty, RL prompt pools and curricula"; Skywork-OR1 on code):
+Recipe (docs/recipes.md "Difficulty, RL prompt pools and curricula"; Skywork-OR1 on code):
 
 1. read code problems with tests: the bundled stdin/stdout set (APPS/TACO layout, read with
    ``question->problem``; ``input_output`` stays in ``meta`` and is the tests), any APPS/TACO/
@@ -54,7 +54,7 @@ class Params(InputParams):
     memory_mb: int = 1024  # address-space limit per program
     allow_weak_sandbox: bool = False  # run without a network namespace when the machine has none (recorded)
     bins: str = "levels"  # easy / medium / hard (Kimi k1.5 levels)
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def reader(p: Params) -> Any:

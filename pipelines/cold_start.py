@@ -1,6 +1,6 @@
 """DeepSeek-R1 cold start: a few thousand readable, verified long-CoT samples for SFT.
 
-Recipe (DeepSeek-R1, "cold start"; see RECIPES.md): sample several long chains of thought
+Recipe (DeepSeek-R1, "cold start"; see docs/recipes.md): sample several long chains of thought
 per prompt at T=1.0, keep only those with a correct final answer AND a readable format
 (reasoning inside ``<think>``, a summary, the answer in ``\\boxed{}``; no repetition, no
 language mixing), one or a few per problem. Before generating, the problems are cleaned
@@ -70,7 +70,7 @@ class Params(InputParams):
     n: int = 1000  # size after selection: s1K 1,000, LIMO 800
     repair: bool = False  # rewrite language-mixed / unreadable correct chains instead of dropping them (this project)
     repair_model: str = ""  # the rewriting model on the same backend; "" = the teacher
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def repair(p: Params, teacher: Any, rules: ReadabilityRules) -> list[Stage]:

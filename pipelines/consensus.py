@@ -1,6 +1,6 @@
 """Consensus filtering against a reference model (MedQA-style), or majority-vote pseudo-labels.
 
-Recipe (this project's source material; RECIPES.md "Consensus filtering"): MedQA-USMLE
+Recipe (this project's source material; docs/recipes.md "Consensus filtering"): MedQA-USMLE
 multiple-choice items were kept only where a reference model (DeepSeek-V3) agreed with the
 gold label, 10,718 -> about 8,000, and then used as RL prompts. General form: the reference
 model answers greedily (``k=1``) or by majority over ``k`` samples (maj@k); an item is kept
@@ -51,13 +51,13 @@ class Params(InputParams):
     temperature: float = 0.0  # greedy; use 0.7-1.0 with k > 1
     max_tokens: int = 96  # demo budget; a reasoning reference needs 2k-8k
     template: str = ""  # "" = r1 for real models, brief for the embedded model
-    tau: float = 0.5  # pseudo-label acceptance: majority share (RECIPES.md)
+    tau: float = 0.5  # pseudo-label acceptance: majority share (docs/recipes.md)
     pseudo_label: bool = True  # label rows without gold by majority vote (False: drop them)
     kind: str = "math"  # answer kind of rows without meta.options (choice rows are detected)
     judge_model: str = ""  # served at `endpoints` (same backend); decides where rules cannot. "" = drop those
     benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # e.g. the MedQA / MedMCQA test sets
     ngram: int = 8  # s1, open-r1
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def build(p: Params) -> Pipeline:

@@ -1,6 +1,6 @@
 """LIMO: about 800 hard problems, each with its best reasoning chain (LIMO: Less is More for Reasoning).
 
-Recipe (LIMO, RECIPES.md "Small SFT sets"): (1) difficulty - drop what a 7B math model
+Recipe (LIMO, docs/recipes.md "Small SFT sets"): (1) difficulty - drop what a 7B math model
 solves, then sample a strong reasoner 32 times and keep problems it solves only 1-3 times;
 (2) quality - score every correct chain by length-normalised features: elaboration,
 self-verification ("check", "verify"), exploration ("perhaps", "might") and granular
@@ -59,7 +59,7 @@ class Params(InputParams):
     n: int = 800  # LIMO v2 (817 in v1)
     benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # files or Hub ids to decontaminate against
     ngram: int = 8  # s1, open-r1
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def build(p: Params) -> Pipeline:

@@ -55,7 +55,7 @@ class Params(InputParams):
     judge_model: str = ""  # "" = no judge; a model name on the same backend scores every reply
     judge_threshold: int = 7  # keep replies the judge scores 7-10 (this project's default)
     reasoning: str = ""  # a build folder or a problems file: prompts overlapping it are dropped
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def reasoning_problems(spec: str) -> str:

@@ -1,6 +1,6 @@
 """DeepSeek-R1 stage 2.5: rejection sampling at scale into a large reasoning SFT set.
 
-Recipe (DeepSeek-R1, "rejection sampling and SFT"; see RECIPES.md): sample many answers per
+Recipe (DeepSeek-R1, "rejection sampling and SFT"; see docs/recipes.md): sample many answers per
 prompt from the RL checkpoint, keep only the correct ones - checked by rules, or by a judge
 model (R1 used DeepSeek-V3) given the gold and the prediction where rules cannot check - and
 drop chains of thought with mixed languages, long paragraphs and code blocks. R1 kept about
@@ -69,7 +69,7 @@ class Params(InputParams):
     code: bool = False  # code problems: the code prompt, and programs run against their tests (curator.code)
     repair: bool = False  # rewrite language-mixed / unreadable correct chains instead of dropping them (this project)
     repair_model: str = ""  # the rewriting model on the same backend; "" = the teacher
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def repair(p: Params, teacher: Any, rules: ReadabilityRules) -> list[Stage]:

@@ -1,6 +1,6 @@
 """An RL prompt pool: verifiable, informative, balanced by difficulty, with curriculum splits.
 
-Recipe (RECIPES.md "Difficulty, RL prompt pools and curricula"):
+Recipe (docs/recipes.md "Difficulty, RL prompt pools and curricula"):
 
 1. clean, deduplicate and decontaminate the problems; keep only closed-form, checkable
    ones - no true/false or proofs (Big-Math, Kimi k1.5, R1 RL prompts); multiple choice with
@@ -79,7 +79,7 @@ class Params(InputParams):
     shuffle_options: bool = False  # permute each item's options (seeded), gold letter remapped
     difficulty_from: str = "pass_rate"  # pass_rate (probe) | level (MATH's Level 1..5 label)
     priority_floor: float = 0.05  # Kimi k1.5 prioritized sampling: weight max(1 - pass_rate, floor) in the exports
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def has_options(p: Params) -> bool:

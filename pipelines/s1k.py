@@ -1,6 +1,6 @@
 """s1K: 1,000 hard, diverse problems with long reasoning traces (s1: simple test-time scaling).
 
-Recipe (s1, RECIPES.md "Small SFT sets"): from a large pool, (1) quality - drop ``[asy]``
+Recipe (s1, docs/recipes.md "Small SFT sets"): from a large pool, (1) quality - drop ``[asy]``
 figures (unless AIME), images, links, formatting artefacts; exact dedup; decontaminate
 against the evaluation sets with word 8-grams; (2) difficulty - drop every problem a probe
 model solves (s1 used Qwen2.5-7B and 32B); (3) diversity - label domains (s1: MSC codes),
@@ -58,7 +58,7 @@ class Params(InputParams):
     require_correct: bool = True  # see the docstring
     benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # s1: MATH500, GPQA Diamond, AIME24 ...
     ngram: int = 8  # s1
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def correct_only(p: Params) -> list[Stage]:

@@ -43,7 +43,7 @@ class Params:
     size: int = 0  # total rows; 0 = as many as the items allow at this ratio
     domain_shares: str = ""  # e.g. "arithmetic=0.5,writing=0.2"; "" = as the items come
     flags: bool = True  # /think on thinking turns too; False leaves them unflagged (Qwen3's default mode)
-    seed: int = 0
+    seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
 def shares(spec: str) -> dict[str, float]:

@@ -158,12 +158,16 @@ def write_outputs(pipeline: PipelineSpec, df: pl.DataFrame, out_dir: Path) -> li
 def write_run_record(pipeline: PipelineSpec, options: RunOptions, fingerprints: dict[str, str],
                      files: list[OutputFile], started: float) -> None:
     """run.json: what was built, with which parameters and versions, from which command."""
+    from curator.core.params import param_values
+
     params = canonical(pipeline.params) if pipeline.params is not None else None
     record = {
         "pipeline": pipeline.name,
         "description": pipeline.description,
         "command": options.command or " ".join(sys.argv),
         "params": params,
+        "param_values": param_values(pipeline.params),  # the same, as a plain mapping for the card
+        "seed": options.seed,  # the effective seed (the CLI's --seed, or the recipe's `seed` param)
         "stages": [{"name": s.name, "scope": s.scope, "role": s.role, "params": canonical(s.params())}
                    for s in pipeline.stages],
         "fingerprints": fingerprints,

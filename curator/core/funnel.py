@@ -78,11 +78,20 @@ def render_funnel(stats: list[StageStats]) -> Any:
     table = Table(title="Funnel", show_lines=False)
     for col, kw in [("stage", {}), ("rows in", {"justify": "right"}), ("kept", {"justify": "right"}),
                     ("dropped (reason: n)", {}), ("samples kept", {"justify": "right"}),
-                    ("samples dropped", {}), ("seconds", {"justify": "right"}), ("", {})]:
+                    ("samples dropped", {}), ("seconds", {"justify": "right"}), ("notes", {})]:
         table.add_column(col, **kw)
     for s in stats:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(s.dropped.items(), key=lambda kv: -kv[1])) or "-"
         sreasons = ", ".join(f"{k}: {v}" for k, v in sorted(s.samples_dropped.items(), key=lambda kv: -kv[1])) or "-"
         table.add_row(s.stage, f"{s.rows_in:,}", f"{s.rows_out:,}", reasons, f"{s.samples_out:,}", sreasons,
-                      f"{s.seconds:.2f}", "cached" if s.cached else "")
+                      f"{s.seconds:.2f}", ", ".join(stage_flags(s)))
     return table
+
+
+def stage_flags(s: StageStats) -> list[str]:
+    """What the stage's own row must show: failed requests and truncated samples it produced."""
+    flags = ["cached"] if s.cached else []
+    for key, label in (("samples_failed", "failed requests"), ("samples_truncated", "truncated")):
+        if s.info.get(key):
+            flags.append(f"{label}: {s.info[key]:,}")
+    return flags

@@ -124,3 +124,23 @@ def describe_params(path: str | Path) -> list[tuple[str, str, str]]:
             f.default_factory() if f.default_factory is not dataclasses.MISSING else "")
         out.append((f.name, getattr(hints[f.name], "__name__", str(hints[f.name])), repr(default)))
     return out
+
+
+def param_values(params: Any) -> dict[str, Any] | None:
+    """A recipe's parameters as a plain JSON mapping (numbers stay numbers) for run.json and the card;
+    fields whose names look secret are left out."""
+    from curator.core.fingerprint import is_secret
+
+    if params is None or not dataclasses.is_dataclass(params):
+        return None
+
+    def plain(v: Any) -> Any:
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items() if not is_secret(str(k))}
+        return str(v)
+
+    return {f.name: plain(getattr(params, f.name)) for f in dataclasses.fields(params) if not is_secret(f.name)}

@@ -29,6 +29,7 @@ from curator.core.accounting import (
 from curator.core.fingerprint import canonical, sha256_text, stage_fingerprint
 from curator.core.funnel import StageStats
 from curator.core.io import write_table
+from curator.core.run_log import stage_done
 from curator.core.run_options import PipelineSpec, RunOptions
 from curator.core.stage import RunContext, Stage, StageError, StageOutput
 from curator.core.stage_cache import CacheEntry, StageCache
@@ -155,6 +156,7 @@ class Runner:
             entry.finish(stats)
         stats.check()
         self.stats.append(stats)
+        stage_done(self.console, stats)
         bad = entry.rejects()
         if bad is not None and bad.height:
             write_table(bad.with_columns(pl.lit("load").alias("stage")), self.out_dir / "rejects" / "00-load.parquet")
@@ -178,6 +180,7 @@ class Runner:
             stats.check()
             entry.finish(stats)
         self.stats.append(stats)
+        stage_done(self.console, stats)
         export_rejects(self.out_dir, index, stage.name, entry)
         return out, fp
 

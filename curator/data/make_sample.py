@@ -48,7 +48,10 @@ def additions(n: int, rng: random.Random) -> list[dict]:
 
 
 def gym_items() -> list[dict]:
-    import reasoning_gym
+    try:
+        import reasoning_gym  # the optional `sample` extra: only this script needs it
+    except ImportError:
+        raise SystemExit("regenerating the sample needs reasoning-gym: pip install 'reasoning-curator[sample]'") from None
 
     rows = []
     for family, n, domain in FAMILIES:

@@ -9,6 +9,7 @@ packaged copy otherwise), the plots in ``curator.publish.plots``. Publishing is 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,10 @@ import yaml
 from curator.analysis.boundary import BoundaryReport
 from curator.publish import card_curves, card_fusion
 from curator.publish import card_facts as facts
-from curator.publish.build_output import Build, CardError, datasets_resource, fmt_num
+from curator.publish import card_markdown as md
+from curator.publish.build_output import Build, CardError, datasets_resource, display_value, fmt_num
+from curator.publish.links import DOCS_URL, PYPI_URL, REPOSITORY_URL, doc_url, link_docs
+from curator.publish.reproduce import plain_params, portable_value, reproduce
 
 PACKAGED_TEMPLATE = Path(__file__).parents[1] / "templates" / "dataset_card.md.j2"
 CHECKOUT_TEMPLATE = Path("data_cards") / "template.md.j2"
@@ -91,10 +95,45 @@ def license_metadata(declared: list[str], explicit: str | None) -> dict[str, Any
     return meta
 
 
+def hub_data_dir(config: str) -> str:
+    """The folder ``datasets.Dataset.push_to_hub`` puts a config's shards in (its default ``data_dir``)."""
+    return "data" if config == "default" else config
+
+
 def _hub_data_path(config: str, split: str) -> str:
-    """Where ``datasets.Dataset.push_to_hub`` puts a split's shards (its default ``data_dir``)."""
-    data_dir = "data" if config == "default" else config
-    return f"{data_dir}/{split}-*"
+    """Where ``datasets.Dataset.push_to_hub`` puts a split's shards."""
+    return f"{hub_data_dir(config)}/{split}-*"
+
+
+def file_rows(build: Build, hub_layout: bool) -> list[dict[str, Any]]:
+    """The how-to-load table: per config and split, the file a reader finds. On the Hub that is what
+    ``curator push`` uploads (``data/train-00000-of-00001.parquet``; empty splits are not pushed),
+    locally the file the build wrote."""
+    rows = []
+    for config, files in build.configs().items():
+        for f in files:
+            entry = {"config": config, "split": f["split"], "rows": f.get("rows"), "file": None, "note": ""}
+            if not hub_layout:
+                entry["file"] = f["path"]
+            elif f.get("rows") == 0:
+                entry["note"] = "not pushed: 0 rows"
+            else:
+                entry["file"] = f"{_hub_data_path(config, str(f['split']))}.parquet"
+            rows.append(entry)
+    return rows
+
+
+def example_block(example: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The example record as one clipped text block (the template fences it)."""
+    if example is None:
+        return None
+    lines = [f"id:        {md.clip(example.get('id'), 80)}", f"problem:   {md.clip(example.get('problem'), 500)}",
+             f"answer:    {md.clip(example.get('answer'), 200)}"]
+    s = example.get("sample")
+    if s:
+        lines += [f"reasoning: {md.clip(s.get('reasoning'), 600)}", f"final:     {md.clip(s.get('final'), 300)}",
+                  f"extracted: {md.clip(s.get('extracted'), 120)}   correct: {s.get('correct')}"]
+    return {**example, "block": "\n".join(lines)}
 
 
 def front_matter(build: Build, license_value: str | None = None, hub_layout: bool = False) -> dict[str, Any]:
@@ -145,7 +184,7 @@ class RenderedCard:
 
 def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None,
                  license_value: str | None = None, hub_layout: bool = False,
-                 curves: BoundaryReport | None = None) -> dict[str, Any]:
+                 curves: BoundaryReport | None = None, show_endpoints: bool = False) -> dict[str, Any]:
     """Everything the template may use; each section is ``None`` when the data lacks it."""
     meta = front_matter(build, license_value, hub_layout)
     loadable = loadable_configs(build)
@@ -153,18 +192,34 @@ def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None
     first_split = (loadable.get(first_config) or [{"split": "train"}])[0]["split"]
     config_arg = "" if first_config == "default" else f'"{first_config}", '
     name = repo_id or "ORG/NAME"
+    params = plain_params(build.run)
+    again = reproduce(build.run, params, build.out_dir, show_endpoints=show_endpoints)
+    block = "\n".join([again.install] + ([f"{again.get_recipe}   # writes the recipe file"] if again.get_recipe
+                                           else []) + [again.command])
+    load_line = f'load_dataset("{name}", {config_arg}split="{first_split}")'
+    portable = {"backend": str((params or {}).get("backend") or ""), "model": str((params or {}).get("model") or ""),
+                "show_endpoints": show_endpoints}
+    stage_params = [{**s, "params": json.dumps(portable_value(json.loads(s["params"]), build.out_dir, **portable),
+                                               ensure_ascii=False, sort_keys=True)}
+                    for s in facts.stage_params(build)]
     return {
         "front_matter": yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000),
         "meta": meta,
         "name": build.name,
         "pretty_name": build.pretty_name,
-        "description": build.description,
+        "description": link_docs(md.prose(build.description)) if build.description else "",
+        "links": {"repository": REPOSITORY_URL, "docs": DOCS_URL, "pypi": PYPI_URL, "recipes": doc_url("recipes.md")},
         "repo_id": repo_id,
-        "load_line": f'load_dataset("{name}", {config_arg}split="{first_split}")',
+        "load_line": load_line,
+        "load_code": f"from datasets import load_dataset\n\nds = {load_line}",
         "local_load_line": f'load_dataset("path/to/this/folder", {config_arg}split="{first_split}")',
         "rows": build.rows,
         "n_samples": build.n_samples,
         "outputs": build.outputs,
+        "files": file_rows(build, hub_layout),
+        "files_caption": ("Files in this repository, as `curator push` uploaded them:" if hub_layout
+                          else "Files in this build's folder (`curator push` uploads each split as "
+                          "`data/SPLIT-*.parquet`, or `CONFIG/SPLIT-*.parquet` for a named config):"),
         "licenses": facts.license_report(build.table, meta),
         "funnel": facts.funnel_rows(build.funnel),
         "funnel_totals": facts.funnel_totals(build.funnel),
@@ -179,12 +234,14 @@ def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None
         "dedup": facts.dedup(build),
         "reasoning": facts.reasoning_lengths(build.table),
         "columns": facts.columns(build.table),
-        "example": facts.example(build.table),
+        "example": example_block(facts.example(build.table)),
         "other_reports": facts.other_reports(build),
-        "command": facts.display_text(build.run.get("command") or ""),
-        "params_yaml": yaml.safe_dump(facts.display_value(build.run.get("params")), sort_keys=True,
-                                      allow_unicode=True, width=1000) if build.run.get("params") else None,
-        "stage_params": facts.stage_params(build),
+        "command": again.command,
+        "reproduce": {"install": again.install, "get_recipe": again.get_recipe, "command": again.command,
+                      "notes": again.notes, "block": block},
+        "params_yaml": yaml.safe_dump(display_value(again.params), sort_keys=False, allow_unicode=True,
+                                      default_flow_style=False, width=1000).rstrip("\n") if again.params else None,
+        "stage_params": stage_params,
         "run": {k: build.run.get(k) for k in ("started", "seconds", "python", "versions")},
         "fingerprints": facts.fingerprints(build),
         "plots": plots,
@@ -192,8 +249,8 @@ def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None
 
 
 def _cell(value: object) -> str:
-    """Text safe inside a markdown table cell."""
-    return str(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Text safe inside a markdown table cell: inert (``card_markdown.text``), pipes escaped."""
+    return md.text(value)
 
 
 def render_plots(build: Build, into: Path) -> dict[str, str]:
@@ -221,9 +278,10 @@ def render_plots(build: Build, into: Path) -> dict[str, str]:
 
 def render_card(out_dir: str | Path, *, into: str | Path | None = None, template: str | Path | None = None,
                 repo_id: str | None = None, license_value: str | None = None, hub_layout: bool = False,
-                write: bool = True) -> RenderedCard:
+                write: bool = True, show_endpoints: bool = False) -> RenderedCard:
     """Render ``README.md`` and its plots for the build in ``out_dir`` (into ``into``, default
-    the build itself). ``hub_layout`` points ``configs`` at where ``curator push`` uploads the data."""
+    the build itself). ``hub_layout`` points ``configs`` and the file table at where ``curator push``
+    uploads the data; ``show_endpoints`` publishes endpoint URLs instead of the backend and model."""
     import jinja2
 
     build = Build.load(out_dir)
@@ -239,10 +297,11 @@ def render_card(out_dir: str | Path, *, into: str | Path | None = None, template
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tpl_path.parent)), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
     env.filters["num"] = fmt_num
+    md.register(env)
     env.filters["cell"] = _cell
     try:
         text = env.get_template(tpl_path.name).render(**card_context(build, plots, repo_id, license_value, hub_layout,
-                                                                     curves))
+                                                                     curves, show_endpoints))
     except jinja2.TemplateError as err:
         where = f"{tpl_path}, line {getattr(err, 'lineno', '?')}"
         raise CardError(f"card template {where}: {type(err).__name__}: {err}") from None

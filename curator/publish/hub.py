@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from curator.publish.build_output import Build
-from curator.publish.card import CARD_NAME, PLOTS_DIR, render_card, render_plots
+from curator.publish.card import CARD_NAME, PLOTS_DIR, hub_data_dir, render_card, render_plots
 
 #: ``datasets``' default shard size for ``push_to_hub`` (its ``config.MAX_SHARD_SIZE``)
 MAX_SHARD_BYTES = 500 * 1024 * 1024
@@ -121,7 +121,7 @@ def plan_push(out_dir: str | Path, repo_id: str, *, private: bool = False, revis
             if not path.is_file():
                 raise HubError(f"{path} is listed in outputs.json but missing; rebuild the dataset")
             n = num_shards(_read(path).to_arrow())
-            data_dir = "data" if config == "default" else config
+            data_dir = hub_data_dir(config)  # the card's file table names the same paths
             for i in range(n):
                 plan.uploads.append(Upload("data", f"{data_dir}/{split}-{i:05d}-of-{n:05d}.parquet", f["path"],
                                            f.get("rows") if n == 1 else None, config, split))

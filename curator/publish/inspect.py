@@ -94,6 +94,19 @@ def rejects_summary(build: Build) -> list[tuple[str, str, int, str]]:
     return out
 
 
+def sample_rejects_summary(build: Build) -> list[tuple[str, str, int, str]]:
+    """(stage, reason, samples, example reasoning) for every reason samples were dropped."""
+    out = []
+    for stage, df in build.sample_rejects():
+        if "reason" not in df.columns:
+            continue
+        text_col = next((c for c in ("reasoning", "text", "final") if c in df.columns), None)
+        for (reason,), part in df.group_by("reason", maintain_order=True):
+            example = part[text_col][0] if text_col else ""
+            out.append((stage, str(reason), part.height, _clip(example, 70)))
+    return out
+
+
 def inspect_build(out_dir: str | Path, console: Any = None, samples: int = 3) -> Build:
     """Print the build in ``out_dir`` to ``console`` (a ``rich.console.Console``)."""
     from rich.console import Console
@@ -115,6 +128,12 @@ def inspect_build(out_dir: str | Path, console: Any = None, samples: int = 3) ->
         files.add_row(str(f["config"]), str(f["split"]), f"{int(f['rows']):,}", str(f["path"]))
     console.print(files)
 
+    totals = [StageStats(**s) for s in build.funnel]
+    rows_dropped = sum(s.rows_dropped for s in totals)
+    samples_dropped = sum(sum(s.samples_dropped.values()) for s in totals)
+    generated = sum(s.samples_added for s in totals)
+    console.print(Text(f"dropped: {rows_dropped:,} rows; {samples_dropped:,} of {generated:,} generated samples",
+                       style="bold"))
     if build.table is None:
         console.print("[yellow]no readable output table (outputs.json lists none in .parquet or .jsonl)[/]")
         return build
@@ -131,8 +150,16 @@ def inspect_build(out_dir: str | Path, console: Any = None, samples: int = 3) ->
         for col in ("stage", "reason", "rows", "example"):
             rej.add_column(col, justify="right" if col == "rows" else "left")
         for stage, reason, n, example in dropped:
-            rej.add_row(stage, Text(reason), f"{n:,}", Text(example))
+            rej.add_row(Text(stage), Text(reason), f"{n:,}", Text(example))
         console.print(rej)
+    sample_drops = sample_rejects_summary(build)
+    if sample_drops:
+        srej = Table(title="Dropped samples by reason (rejects/*.samples.parquet)")
+        for col in ("stage", "reason", "samples", "example"):
+            srej.add_column(col, justify="right" if col == "samples" else "left")
+        for stage, reason, n, example in sample_drops:
+            srej.add_row(Text(stage), Text(reason), f"{n:,}", Text(example))
+        console.print(srej)
 
     width = max(60, min(console.width, 140) - 10)
     for i, row in enumerate(build.table.head(samples).iter_rows(named=True)):

@@ -77,27 +77,38 @@ def reasoning_length(lengths_by_split: Mapping[str, Sequence[int]], unit: str, p
     return save_png(fig, path)
 
 
-def funnel_bars(stages: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
-    """Rows kept and dropped at every stage, in pipeline order (top to bottom)."""
-    if not stages:
-        return None
-    names = [str(s["stage"]) for s in stages]
-    kept = [int(s["rows_out"]) for s in stages]
-    dropped = [int(s["rows_in"]) - int(s["rows_out"]) for s in stages]
-    fig = new_figure(7.0, 1.2 + 0.45 * len(names))
-    ax = fig.add_subplot()
+def _bars(ax: Any, names: list[str], kept: list[int], dropped: list[int], unit: str, title: str) -> None:
     y = list(range(len(names)))
     ax.barh(y, kept, color=COLORS[0], label="kept")
     ax.barh(y, dropped, left=kept, color=COLORS[3], label="dropped")
     for yi, k, d in zip(y, kept, dropped, strict=True):
         ax.text(k + d, yi, f" {k:,}" + (f" (-{d:,})" if d else ""), va="center", fontsize=8)
     ax.set_yticks(y, names)
-    ax.invert_yaxis()
-    ax.set_xlabel("rows (problems)")
-    ax.set_title("Funnel: rows kept and dropped per stage")
+    if not ax.yaxis_inverted():  # a shared y axis is inverted once for both panels
+        ax.invert_yaxis()
+    ax.set_xlabel(unit)
+    ax.set_title(title)
     ax.set_xlim(0, max(k + d for k, d in zip(kept, dropped, strict=True)) * 1.25 or 1)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+
+
+def funnel_bars(stages: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
+    """Rows kept and dropped at every stage, in pipeline order (top to bottom); beside them the
+    samples kept and dropped, which dominate a generation build."""
+    if not stages:
+        return None
+    names = [str(s["stage"]) for s in stages]
+    kept = [int(s["rows_out"]) for s in stages]
+    dropped = [int(s["rows_in"]) - int(s["rows_out"]) for s in stages]
+    s_kept = [int(s.get("samples_out") or 0) for s in stages]
+    s_dropped = [sum((s.get("samples_dropped") or {}).values()) for s in stages]
+    with_samples = any(s_kept) or any(s_dropped)
+    fig = new_figure(12.0 if with_samples else 7.0, 1.2 + 0.45 * len(names))
+    axes = fig.subplots(1, 2, sharey=True) if with_samples else [fig.add_subplot()]
+    _bars(axes[0], names, kept, dropped, "rows (problems)", "Rows kept and dropped per stage")
+    if with_samples:
+        _bars(axes[1], names, s_kept, s_dropped, "samples (generations)", "Samples kept and dropped per stage")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False)
     return save_png(fig, path)
 
 

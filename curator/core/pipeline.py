@@ -7,6 +7,7 @@ output from the cache; a changed stage reruns together with everything after it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import sys
@@ -23,6 +24,7 @@ from curator.core.fingerprint import canonical, sha256_text
 from curator.core.funnel import StageStats, merge_counts, render_funnel, write_funnel
 from curator.core.io import write_table
 from curator.core.outputs import Output, OutputFile, TableOutput
+from curator.core.redact import redact_command, redact_value
 from curator.core.sources import ReadProblems
 from curator.core.stage import RunContext, Stage, StageOutput, stage_adds, stage_needs
 from curator.core.stage_cache import StageCache
@@ -335,6 +337,10 @@ class Runner:
                                dropped=_reason_counts(bad.with_columns(
                                    pl.col("reason").str.replace(r" \(.*", "")) if bad.height else None),
                                samples_out=n, samples_added=n)
+            for note in result.notes:  # e.g. a column mapping that replaced an input column
+                stats.info.setdefault("notes", []).append(note)
+                if not self.quiet:
+                    self.console.print(f"[yellow]load:[/] {note}")
             entry.write_part(0, StageOutput(df, bad if bad.height else None))
             stats.seconds = time.perf_counter() - t0
             entry.finish(stats)
@@ -402,13 +408,16 @@ class Runner:
         return files
 
     def _write_run_record(self, fingerprints: dict[str, str], files: list[OutputFile], started: float) -> None:
-        params = canonical(self.p.params) if self.p.params is not None else None
+        # allow-list: declared, non-secret parameters by name; everything else redacted (curator.core.redact)
+        params = redact_value(canonical(self.p.params)) if self.p.params is not None else None
+        names = [f.name for f in dataclasses.fields(self.p.params)] if dataclasses.is_dataclass(self.p.params) else []
         record = {
             "pipeline": self.p.name,
             "description": self.p.description,
-            "command": self.command or " ".join(sys.argv),
+            "command": redact_command(self.command or sys.argv, names),
             "params": params,
-            "stages": [{"name": s.name, "scope": s.scope, "params": canonical(s.params())} for s in self.p.stages],
+            "stages": [{"name": s.name, "scope": s.scope, "params": redact_value(canonical(s.params()))}
+                       for s in self.p.stages],
             "fingerprints": fingerprints,
             "outputs": [f.__dict__ for f in files],
             "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),

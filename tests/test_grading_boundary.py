@@ -45,3 +45,27 @@ def test_grade_is_called_only_in_answers_and_rewards():
 def test_the_scan_sees_a_call():
     # guard against a scan that silently finds nothing
     assert _calls(ROOT / "curator/answers/verify.py")
+
+
+def test_guess_without_cot_grades_in_the_pool_under_its_time_limit(tmp_path):
+    """The scripted server stands in for the model's answers: right for 1+1, wrong otherwise."""
+    import polars as pl
+
+    from curator import Pipeline
+    from curator.generation import make_backend
+    from curator.selection.rl_pool import GuessWithoutCoT
+    from tests.servers.openai_fake import serve
+
+    def answer(req: dict) -> str:
+        return "\\boxed{2}" if "1+1" in req["messages"][-1]["content"] else "\\boxed{7}"
+
+    df = pl.DataFrame({"problem": ["What is 1+1?", "What is 2+3?"], "answer": ["2", "5"]})
+    with serve(answer) as server:
+        backend = make_backend("openai", model="fake", base_url=server.base_url)
+        out = Pipeline("guess", df, [GuessWithoutCoT(backend=backend, tries=2, workers=1)],
+                       finishers=()).run(tmp_path / "a", quiet=True)
+        assert out["problem"].to_list() == ["What is 2+3?"]  # 1+1 was guessed, and dropped
+        # a time limit no grading can meet: every answer is a timeout in the pool, none is a hit
+        starved = GuessWithoutCoT(backend=backend, tries=2, workers=1, timeout_s=1e-6)
+        kept = Pipeline("starved", df, [starved], finishers=()).run(tmp_path / "b", quiet=True)
+    assert kept.height == 2 and kept["guess_hits"].to_list() == [0, 0]

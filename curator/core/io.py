@@ -275,7 +275,7 @@ def _read_row_groups(path: Path, col: _Collector, why: str) -> pl.DataFrame:
     for g in range(pf.num_row_groups):
         rows = pf.metadata.row_group(g).num_rows
         try:
-            frames.append(pl.from_arrow(_checked(lambda g=g: pf.read_row_group(g))))
+            frames.append(_checked(lambda g=g: pl.from_arrow(_checked(lambda: pf.read_row_group(g)))))
         except (_Unreadable, pl.exceptions.PolarsError) as err:
             col.reject(start, f"{inside}Parquet row group {g} (rows {start}-{start + rows - 1}) is unreadable "
                               f"({err})", "",

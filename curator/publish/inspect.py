@@ -16,7 +16,6 @@ import polars as pl
 from curator.core.funnel import StageStats, render_funnel
 from curator.publish.build_output import Build, fmt_num
 
-
 #: C0/C1 control characters other than newline and tab: escape sequences in model text could
 #: otherwise drive the terminal (clear it, retitle it, hide lines, forge hyperlinks).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from curator.core.redact import allowed_extra, redact_command, redact_url, scrub_error
 from tests.servers.openai_fake import serve
 
@@ -64,7 +66,8 @@ def test_unit_redaction():
         assert "redacted" in scrub_error(body), body
 
 
-def test_no_key_anywhere_after_a_build(tmp_path):
+@pytest.mark.parametrize("executor", ["local", "processes"])
+def test_no_key_anywhere_after_a_build(tmp_path, executor):
     pipe = tmp_path / "secrets_pipeline.py"
     pipe.write_text(PIPELINE)
     problems = tmp_path / "problems.jsonl"
@@ -82,7 +85,7 @@ def test_no_key_anywhere_after_a_build(tmp_path):
         env = {**os.environ, "OPENAI_API_KEY": ENV_KEY, "PYTHONPATH": str(Path(__file__).parents[1])}
         res = subprocess.run(
             [sys.executable, "-m", "curator.cli", "build", str(pipe), "--out", str(out), "--work-dir", str(work),
-             "--request-cache", str(cache), "--quiet",
+             "--request-cache", str(cache), "--quiet", "--executor", executor,
              "--param", f"input={problems}", "--param", f"endpoint={server.base_url}?key={URL_KEY}",
              "--param", f"api_key={PARAM_KEY}", "--param", f"extra_key={BODY_KEY}"],
             capture_output=True, text=True, env=env, timeout=300)

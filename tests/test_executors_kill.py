@@ -93,9 +93,10 @@ def build(p: Params) -> Pipeline:
 '''
 
 
-def _cmd(pipe: Path, out: Path, executor: str, *params: str) -> list[str]:
-    cmd = [sys.executable, "-m", "curator.cli", "build", str(pipe), "--out", str(out), "--quiet",
-           "--param", f"log={out.parent / 'applied.txt'}"]
+def _cmd(pipe: Path, out: Path, executor: str, *params: str, log: bool = True) -> list[str]:
+    cmd = [sys.executable, "-m", "curator.cli", "build", str(pipe), "--out", str(out), "--quiet"]
+    if log:
+        cmd += ["--param", f"log={out.parent / 'applied.txt'}"]
     if executor == "processes":
         cmd += ["--executor", "processes", "--tasks", "2", "--workers", "2"]
     for p in params:
@@ -160,3 +161,49 @@ def test_sigkill_mid_stage_then_rerun_equals_uninterrupted(reference, tmp_path, 
     assert funnel(reference) == funnel(out)  # (here, for pytest's diff)
     assert_same_build(reference, out)
     assert logged_ids(log) == applied_before, "a stage that finished before the kill ran again"
+
+
+GENERATE_PIPELINE = PIPELINE.split("@dataclass\nclass Params")[0] + '''
+from curator.generation import Generate, make_backend
+
+
+@dataclass
+class Params:
+    url: str = ""
+    signal: str = ""
+
+
+def build(p: Params) -> Pipeline:
+    # the model is a scripted loopback server (a stand-in for a teacher): it counts every request
+    backend = make_backend("openai", model="fake", base_url=p.url, send_n=False)
+    return Pipeline("paid", ReadProblems(limit={rows}), [
+        Generate(backend=backend, k=2, max_tokens=8, progress=False),
+        PauseRows(signal=p.signal),
+    ])
+'''
+
+
+@pytest.mark.slow
+def test_requests_paid_before_a_kill_are_not_sent_again(tmp_path):
+    """Killed after its shards' generate step finished and before the next stage did: the rerun
+    sends nothing (each response was committed to the request cache as it arrived)."""
+    from tests.servers.openai_fake import serve
+
+    pipe = tmp_path / "paid_pipeline.py"
+    pipe.write_text(GENERATE_PIPELINE.format(tests=str(TESTS), rows=ROWS))
+    sig, out = tmp_path / "started", tmp_path / "out"
+    with serve() as server:
+        cmd = _cmd(pipe, out, "processes", f"url={server.base_url}", log=False)
+        proc = subprocess.Popen(cmd + ["--param", f"signal={sig}"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=_env(), start_new_session=True)
+        deadline = time.time() + 240
+        while time.time() < deadline and proc.poll() is None and len(logged_ids(sig)) < 2:
+            time.sleep(0.1)
+        assert len(logged_ids(sig)) >= 2, "the shards never reached the stage after generate"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        paid = server.requests
+        res = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
+        assert res.returncode == 0, res.stderr[-3000:]
+        assert paid == ROWS * 2 and server.requests == paid, "a request paid before the kill was sent again"
+    assert pl.read_parquet(out / "data/default/train.parquet")["samples"].list.len().sum() == ROWS * 2

@@ -196,6 +196,55 @@ def card(
         console.print(f"[yellow]warning:[/] card metadata: {problem}", highlight=False)
 
 
+@app.command()
+def compare(
+    builds: Annotated[list[Path], typer.Argument(help="Build output directories (each holds one or more models' samples).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder (README.md, plots/, tables).")] = Path("out/compare"),
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="A name per one-model build, in order (repeatable).")] = None,
+    kind: Annotated[str, typer.Option(help="Answer kind for rows whose meta names none: math, choice or text.")] = "math",
+    draws: Annotated[int, typer.Option(help="Random vote orders per problem for maj@k.")] = 8,
+    seed: Annotated[int, typer.Option(help="Seed of the vote orders and the bootstrap.")] = 0,
+) -> None:
+    """Compare models across builds: pass@k and maj@k curves, crossovers and boundary sets."""
+    from curator.publish.boundary_report import compare_builds
+    from curator.publish.build_output import CardError
+
+    try:
+        report = compare_builds(builds, out, label or None, kind=kind, draws=draws, seed=seed)
+    except (CardError, ValueError) as err:
+        _fail(str(err))
+        return
+    console.print(f"[green]wrote[/] {out / 'README.md'}: {len(report.models)} model(s) on {report.problems:,} shared "
+                  "problems", highlight=False)
+
+
+@app.command()
+def limr(
+    rollouts: Annotated[Path, typer.Argument(help="verl's trainer.rollout_data_dir, or a table with step, id, reward.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write id, epochs, limr_score, keep (.parquet, .csv or .jsonl).")] = Path("out/limr.parquet"),
+    threshold: Annotated[float, typer.Option(help="Keep problems scoring above this (LIMR: 0.6).")] = 0.6,
+) -> None:
+    """LIMR: score each problem's reward curve against the average learning curve, select by threshold."""
+    from curator.analysis.limr import limr_select, read_rollouts
+
+    try:
+        table = limr_select(read_rollouts(rollouts), threshold)
+    except (OSError, ValueError) as err:
+        _fail(str(err))
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        table.write_csv(out)
+    elif suffix == ".jsonl":
+        table.write_ndjson(out)
+    else:
+        table.write_parquet(out)
+    kept = int(table["keep"].sum())
+    console.print(f"[green]wrote[/] {out}: {kept:,} of {table.height:,} problems score above {threshold}",
+                  highlight=False)
+
+
 def main() -> None:
     app()
 

@@ -31,11 +31,13 @@ Deviations and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.answers.verify import Verify
 from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
+from curator.generation.rewrite import Rewrite, RuleCheck
 from curator.publish.exports import SFTMessages
 from curator.selection.domains import KeywordDomains
 from curator.selection.rejection_sampling import RejectionSample
@@ -66,7 +68,18 @@ class Params(InputParams):
     per_problem: int = 1  # R1: "one or a few" readable correct chains per problem
     select: str = "none"  # none | s1 (s1K diversity + length draw) | limo (LIMO quality pick)
     n: int = 1000  # size after selection: s1K 1,000, LIMO 800
+    repair: bool = False  # rewrite language-mixed / unreadable correct chains instead of dropping them (this project)
+    repair_model: str = ""  # the rewriting model on the same backend; "" = the teacher
     seed: int = 0
+
+
+def repair(p: Params, teacher: Any, rules: ReadabilityRules) -> list[Stage]:
+    """Optional: ``Rewrite`` before the filters, checked against the same rules they apply."""
+    if not p.repair:
+        return []
+    model = backend_from_params(p.backend, p.repair_model, p.endpoints) if p.repair_model else teacher
+    return [Rewrite(backend=model, rules=RuleCheck(rules, p.lang_threshold), max_tokens=max(p.max_tokens, 64),
+                    seed=p.seed)]
 
 
 def selection(p: Params) -> list[Stage]:
@@ -82,7 +95,7 @@ def selection(p: Params) -> list[Stage]:
 
 def build(p: Params) -> Pipeline:
     model = backend_from_params(p.backend, p.model, p.endpoints)
-    think = p.require_think
+    rules = ReadabilityRules(require_think=p.require_think)
     return Pipeline(
         name="cold_start",
         source=p.reader(),
@@ -94,7 +107,8 @@ def build(p: Params) -> Pipeline:
             Generate(backend=model, k=p.k, temperature=p.temperature, max_tokens=p.max_tokens,
                      template=p.template or None, seed=p.seed),
             Verify(),
-            Readability(rules=ReadabilityRules(require_think=think)),
+            *repair(p, model, rules),
+            Readability(rules=rules),
             LanguageConsistency(threshold=p.lang_threshold),
             RejectionSample(policy=p.policy, max_per_problem=p.per_problem, seed=p.seed),  # type: ignore[arg-type]
             *selection(p),

@@ -10,6 +10,8 @@ drop chains of thought with mixed languages, long paragraphs and code blocks. R1
     curator build pipelines/rejection_sampling.py --param backend=openai --param model=my-rl-checkpoint \\
         --param endpoints=http://gpu1:8000/v1,http://gpu2:8000/v1 --param k=16 --param max_tokens=32768 \\
         --param judge_model=deepseek-ai/DeepSeek-V3 --param input=ORG/NAME --param per_problem=4
+    curator build pipelines/rejection_sampling.py --param code=true --param input=taco.jsonl \\
+        --param columns=question->problem      # code rows: programs checked by running their tests
 
 Deviations and why:
 
@@ -19,17 +21,23 @@ Deviations and why:
   ``temperature=1.0`` (as in its cold start), ``per_problem=4`` and this project's thresholds
   are parameters.
 - The judge is off unless ``judge_model`` is set; it only sees samples the rules could not grade.
+- ``code=true``: code problems with tests (curator.code) get the code prompt and are verified by
+  running their tests in the sandbox; code blocks are then expected (set ``domain`` to ``code``
+  so the readability rule allows them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.answers.judge import Judge
 from curator.answers.verify import Verify
+from curator.code.prompt import CODE_TEMPLATE
 from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
+from curator.generation.rewrite import Rewrite, RuleCheck
 from curator.publish.exports import SFTMessages, ShareGPT
 from curator.selection.rejection_sampling import RejectionSample
 from filters.decontaminate import Decontaminate
@@ -58,7 +66,19 @@ class Params(InputParams):
     max_paragraph_chars: int = 3000  # R1 "long paragraphs"; threshold unpublished (this project)
     policy: str = "all"  # R1 keeps every correct sample; shortest = Kimi k1.5 long2short
     per_problem: int = 4  # cap per problem (unpublished; keeps easy problems from dominating)
+    code: bool = False  # code problems: the code prompt, and programs run against their tests (curator.code)
+    repair: bool = False  # rewrite language-mixed / unreadable correct chains instead of dropping them (this project)
+    repair_model: str = ""  # the rewriting model on the same backend; "" = the teacher
     seed: int = 0
+
+
+def repair(p: Params, teacher: Any, rules: ReadabilityRules) -> list[Stage]:
+    """Optional: ``Rewrite`` before the filters, checked against the same rules they apply."""
+    if not p.repair:
+        return []
+    model = backend_from_params(p.backend, p.repair_model, p.endpoints) if p.repair_model else teacher
+    return [Rewrite(backend=model, rules=RuleCheck(rules, p.lang_threshold), max_tokens=max(p.max_tokens, 64),
+                    seed=p.seed)]
 
 
 def judge(p: Params) -> list[Stage]:
@@ -77,9 +97,10 @@ def build(p: Params) -> Pipeline:
             Dedup(),
             Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram),
             Generate(backend=policy, k=p.k, temperature=p.temperature, max_tokens=p.max_tokens,
-                     template=p.template or None, seed=p.seed),
-            Verify(),
+                     template=CODE_TEMPLATE if p.code else p.template or None, seed=p.seed),
+            Verify(kind="code" if p.code else "math"),
             *judge(p),
+            *repair(p, policy, rules),
             Readability(rules=rules),
             LanguageConsistency(threshold=p.lang_threshold),
             RejectionSample(policy=p.policy, max_per_problem=p.per_problem, seed=p.seed),  # type: ignore[arg-type]

@@ -11,7 +11,9 @@ Recipe (RECIPES.md "Difficulty, RL prompt pools and curricula"):
 4. draw a pool balanced over difficulty levels x domains (Kimi k1.5: easy / medium / hard);
 5. split it easy -> hard into 2-stage and 5-stage curricula (this project's source material:
    on Qwen2.5-7B, 34.5 -> 38.8 with 2 stages, 41.4 with 5);
-6. export for verl (Parquet) and TRL / open-r1 GRPO, whole and per curriculum stage.
+6. export for verl (Parquet) and TRL / open-r1 GRPO, whole and per curriculum stage, with Kimi k1.5's
+   prioritized-sampling weight ``max(1 - pass_rate, floor)`` per prompt (verl: ``extra_info``, read by
+   ``curator.analysis.verl_sampler.PrioritizedSampler``; TRL: a ``sampling_weight`` column).
 
     curator build pipelines/rl_pool.py
     curator build pipelines/rl_pool.py --param backend=openai --param model=Qwen/Qwen2.5-7B-Instruct \\
@@ -38,6 +40,7 @@ from curator.publish.exports import GRPOPrompts, VerlParquet
 from curator.selection.curriculum import Curriculum
 from curator.selection.difficulty import Difficulty
 from curator.selection.domains import KeywordDomains
+from curator.selection.priority import PriorityWeights
 from curator.selection.rl_pool import Balance, Evaluable, GuessWithoutCoT, PassRateWindow
 from filters.decontaminate import Decontaminate
 from filters.dedup import Dedup
@@ -62,6 +65,7 @@ class Params(InputParams):
     pool_size: int = 1000  # DAPO-Math-17K, Skywork-OR1 105K, DeepScaleR 40K: set to your budget
     benchmarks: tuple[str, ...] = (SAMPLE_BENCHMARK,)  # files or Hub ids to decontaminate against
     ngram: int = 8  # s1, open-r1
+    priority_floor: float = 0.05  # Kimi k1.5 prioritized sampling: weight max(1 - pass_rate, floor) in the exports
     seed: int = 0
 
 
@@ -106,6 +110,7 @@ def build(p: Params) -> Pipeline:
             Evaluable(drop_multiple_choice=True, drop_true_false=True, drop_proofs=True),
             *optional(p, model),
             Balance(size=p.pool_size, by=("bin", "domain"), seed=p.seed),
+            PriorityWeights(floor=p.priority_floor),
             curriculum(5),
             map_stage(keep_five_stage_split, needs=("split", "splits"), adds=("split_5stage", "splits_5stage")),
             curriculum(2),

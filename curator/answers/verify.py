@@ -24,12 +24,15 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
 from curator.answers import grading as answers
 from curator.core.stage import Stage, StageOutput
+
+if TYPE_CHECKING:
+    from curator.code.sandbox import SandboxConfig
 
 TIMEOUT = "timeout"
 #: seconds per item before a worker is killed: math-verify's own default per call
@@ -245,7 +248,7 @@ def row_kind(meta: str | None, default: str) -> tuple[str, Any]:
         return default, None
     options = data.get("options", data.get("choices"))
     kind = data.get("answer_kind")
-    if kind not in answers.KINDS:
+    if kind not in answers.KINDS and kind != "code":
         kind = "choice" if options else default
     return kind, options
 
@@ -298,15 +301,18 @@ class Verify(Stage):
     workers: int = 2  # the project's 2-core machines
     timeout_s: float = DEFAULT_TIMEOUT_S
     label: str | None = None
+    code: SandboxConfig | None = None  # code rows (kind "code"): sandbox and limits (curator.code)
 
     needs: ClassVar[tuple[str, ...]] = ("answer", "samples")
     adds: ClassVar[tuple[str, ...]] = ("samples.extracted", "samples.correct", "samples.verify_error",
                                        "n_samples", "n_correct", "pass_rate", "maj_answer", "maj_frac",
                                        "maj_correct")
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading", "curator.answers.forms")
+    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading", "curator.answers.forms",
+                                               "curator.code.grade", "curator.code.execute", "curator.code.harness")
 
     def __post_init__(self) -> None:
-        answers._check_kind(self.kind)
+        if self.kind != "code":
+            answers._check_kind(self.kind)
         self.ks = tuple(int(k) for k in self.ks)
         if any(k < 1 for k in self.ks):
             raise ValueError(f"Verify: every k in ks must be >= 1, got {self.ks}")
@@ -317,14 +323,22 @@ class Verify(Stage):
 
     def setup(self, ctx: Any) -> None:
         self._pool = VerifyPool(self.workers, self.timeout_s)
+        self._code_cache = ctx.request_cache_path.with_name("code_results.sqlite")  # resumable code runs
 
     def teardown(self) -> None:
         pool = getattr(self, "_pool", None)
         if pool is not None:
             pool.close()
             self._pool = None
+        code = getattr(self, "_code_executor", None)  # code rows' worker sandboxes (curator.code)
+        if code is not None:
+            code.close()
+            self._code_executor = None
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
+        from curator.code.grade import apply_code, has_code_rows  # code rows run their tests in a sandbox
+        if has_code_rows(df, self.kind):
+            return apply_code(self, df)
         pool = getattr(self, "_pool", None)
         if pool is None:  # used outside a pipeline: a pool for this call only
             with VerifyPool(self.workers, self.timeout_s) as tmp:

@@ -27,6 +27,14 @@ PROBLEM_SCHEMA: dict[str, pl.DataType] = {
 
 REQUIRED_INPUT_COLUMNS: tuple[str, ...] = ("problem",)
 
+#: Optional columns. ``tests``: a code problem's tests as JSON text in the normal form of
+#: ``curator.code.testcases`` (stdin/stdout cases, or function-call asserts with an entry point).
+#: Loaders keep a source's own test fields in ``meta`` (APPS/TACO ``input_output``, HumanEval
+#: ``test`` + ``entry_point``, MBPP ``test_list``); the code path reads either place.
+OPTIONAL_COLUMNS: dict[str, pl.DataType] = {"tests": pl.String()}
+#: The answer kind (``meta.answer_kind``) of a row graded by running its tests, not by its ``answer``.
+CODE_KIND = "code"
+
 #: Fields of one generation (ARCHITECTURE.md). Later stages may add more fields.
 SAMPLE_FIELDS: dict[str, pl.DataType] = {
     "text": pl.String(),

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from curator.analysis.boundary import BoundaryReport
+from curator.publish import card_curves, card_fusion
 from curator.publish import card_facts as facts
 from curator.publish.build_output import Build, CardError, datasets_resource, fmt_num
 
@@ -142,7 +144,8 @@ class RenderedCard:
 
 
 def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None,
-                 license_value: str | None = None, hub_layout: bool = False) -> dict[str, Any]:
+                 license_value: str | None = None, hub_layout: bool = False,
+                 curves: BoundaryReport | None = None) -> dict[str, Any]:
     """Everything the template may use; each section is ``None`` when the data lacks it."""
     meta = front_matter(build, license_value, hub_layout)
     loadable = loadable_configs(build)
@@ -169,6 +172,8 @@ def card_context(build: Build, plots: dict[str, str], repo_id: str | None = None
         "difficulty": facts.difficulty(build.table),
         "curriculum": facts.curriculum(build.table),
         "passk": facts.pass_at_k(build),
+        "curves": card_curves.context(curves),
+        "fusion": card_fusion.fusion(build),
         "languages": facts.languages(build),
         "decontamination": facts.stage_reports(build.funnel, ("decontam", "contamination")),
         "dedup": facts.dedup(build),
@@ -224,15 +229,20 @@ def render_card(out_dir: str | Path, *, into: str | Path | None = None, template
     build = Build.load(out_dir)
     target = Path(into) if into is not None else build.out_dir
     tpl_path = find_template(template)
+    curves = card_curves.report(build)
     plots = render_plots(build, target) if write else {
-        n: f"{PLOTS_DIR}/{n}.png" for n in ("funnel", "difficulty", "reasoning_length", "languages")
+        n: f"{PLOTS_DIR}/{n}.png" for n in ("funnel", "difficulty", "reasoning_length", "languages",
+                                            *card_curves.PLOT_NAMES.values())
         if (target / PLOTS_DIR / f"{n}.png").exists()}
+    if write:
+        plots.update(card_curves.plots(curves, target, PLOTS_DIR))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tpl_path.parent)), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
     env.filters["num"] = fmt_num
     env.filters["cell"] = _cell
     try:
-        text = env.get_template(tpl_path.name).render(**card_context(build, plots, repo_id, license_value, hub_layout))
+        text = env.get_template(tpl_path.name).render(**card_context(build, plots, repo_id, license_value, hub_layout,
+                                                                     curves))
     except jinja2.TemplateError as err:
         where = f"{tpl_path}, line {getattr(err, 'lineno', '?')}"
         raise CardError(f"card template {where}: {type(err).__name__}: {err}") from None

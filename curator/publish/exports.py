@@ -199,23 +199,27 @@ class VerlParquet:
     system: str | None = None
     instruction: str | None = BOXED_INSTRUCTION  # verl MATH example, DeepScaleR
     split_column: str | None = None
-    extra_columns: tuple[str, ...] = ("domain", "difficulty", "pass_rate", "bin")
+    # sampling_weight: Kimi k1.5 prioritized sampling (curator.selection.priority), read by
+    # curator.analysis.verl_sampler.PrioritizedSampler
+    extra_columns: tuple[str, ...] = ("domain", "difficulty", "pass_rate", "bin", "sampling_weight")
 
     def table(self, df: pl.DataFrame, split: str) -> object:
         import pyarrow as pa
 
-        if df["answer"].null_count() or (df["answer"].str.strip_chars() == "").any():
-            raise ValueError("verl export: every RL prompt needs a gold answer for its rule reward; drop rows "
-                             "without one first (rl_pool.Evaluable)")
+        gold = pl.coalesce("answer", "tests") if "tests" in df.columns else pl.col("answer")  # code: its tests
+        if df.select(gold.is_null() | (gold.str.strip_chars() == "")).to_series().any():
+            raise ValueError("verl export: every RL prompt needs a gold answer (or, for code, tests) for its rule "
+                             "reward; drop rows without one first (rl_pool.Evaluable)")
         extras = [c for c in self.extra_columns if c in df.columns]
-        types = {"domain": pa.string(), "bin": pa.string(), "difficulty": pa.float64(), "pass_rate": pa.float64()}
+        types = {"domain": pa.string(), "bin": pa.string(), "difficulty": pa.float64(), "pass_rate": pa.float64(),
+                 "sampling_weight": pa.float64()}
         schema = verl_schema({c: types.get(c, pa.string()) for c in extras})
         source = pl.lit(self.data_source) if self.data_source else pl.col("source").fill_null("curator")
         out = df.select(
             source.cast(pl.String).alias("data_source"),
             rl_prompt(self.system, self.instruction).alias("prompt"),
             pl.lit(self.ability).alias("ability"),
-            pl.struct(pl.lit("rule").alias("style"), pl.col("answer").alias("ground_truth")).alias("reward_model"),
+            pl.struct(pl.lit("rule").alias("style"), gold.alias("ground_truth")).alias("reward_model"),
             pl.struct(pl.lit(split).alias("split"), pl.int_range(pl.len(), dtype=pl.Int64).alias("index"),
                       pl.col("id"), *[pl.col(c).cast(pl.Float64 if types.get(c) == pa.float64() else pl.String)
                                       for c in extras]).alias("extra_info"),
@@ -248,7 +252,8 @@ class GRPOPrompts:
     boxed_solution: bool = True  # gold wrapped in \boxed{} so math-verify parses it (Skywork-OR1)
     split_column: str | None = None
     format: Format = "parquet"
-    keep_columns: tuple[str, ...] = ("id", "source", "domain", "difficulty")
+    # tests: the code reward; sampling_weight: Kimi k1.5 prioritized sampling (curator.selection.priority)
+    keep_columns: tuple[str, ...] = ("id", "source", "domain", "difficulty", "tests", "sampling_weight")
 
     def rows(self, df: pl.DataFrame) -> pl.DataFrame:
         gold = pl.col("answer").cast(pl.String)

@@ -16,7 +16,8 @@ DPI = 110
 COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C")
 
 
-def _figure(width: float = 7.0, height: float = 4.0) -> Any:
+def new_figure(width: float = 7.0, height: float = 4.0) -> Any:
+    """A figure on the Agg canvas (no pyplot state), laid out to fit its labels."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -25,7 +26,8 @@ def _figure(width: float = 7.0, height: float = 4.0) -> Any:
     return fig
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_png(fig: Any, path: Path) -> Path:
+    """Write ``fig`` as a PNG atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fig.savefig(tmp, format="png")
@@ -40,7 +42,7 @@ def difficulty_histogram(values_by_split: Mapping[str, Sequence[float]], path: P
     series = {k: v for k, v in series.items() if v}
     if not series:
         return None
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     edges = [i / bins for i in range(bins + 1)]
     labels = list(series)
@@ -54,7 +56,7 @@ def difficulty_histogram(values_by_split: Mapping[str, Sequence[float]], path: P
     ax.set_title(f"Difficulty of the {n:,} problems" + (" by split" if len(labels) > 1 else ""))
     if len(labels) > 1:
         ax.legend(title="split")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def reasoning_length(lengths_by_split: Mapping[str, Sequence[int]], unit: str, path: Path) -> Path | None:
@@ -63,7 +65,7 @@ def reasoning_length(lengths_by_split: Mapping[str, Sequence[int]], unit: str, p
     series = {k: v for k, v in series.items() if v}
     if not series:
         return None
-    fig = _figure(7.0, 0.9 + 0.55 * len(series) if len(series) > 3 else 3.6)
+    fig = new_figure(7.0, 0.9 + 0.55 * len(series) if len(series) > 3 else 3.6)
     ax = fig.add_subplot()
     labels = list(series)
     ax.boxplot([series[k] for k in labels], orientation="horizontal", widths=0.6, showmeans=True,
@@ -72,7 +74,7 @@ def reasoning_length(lengths_by_split: Mapping[str, Sequence[int]], unit: str, p
     ax.set_ylabel("split")
     ax.set_title("Reasoning length per split")
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def funnel_bars(stages: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
@@ -82,7 +84,7 @@ def funnel_bars(stages: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
     names = [str(s["stage"]) for s in stages]
     kept = [int(s["rows_out"]) for s in stages]
     dropped = [int(s["rows_in"]) - int(s["rows_out"]) for s in stages]
-    fig = _figure(7.0, 1.2 + 0.45 * len(names))
+    fig = new_figure(7.0, 1.2 + 0.45 * len(names))
     ax = fig.add_subplot()
     y = list(range(len(names)))
     ax.barh(y, kept, color=COLORS[0], label="kept")
@@ -96,7 +98,7 @@ def funnel_bars(stages: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
     ax.set_xlim(0, max(k + d for k, d in zip(kept, dropped, strict=True)) * 1.25 or 1)
     ax.xaxis.get_major_locator().set_params(integer=True)
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def language_mix(counts: Mapping[str, int], path: Path) -> Path | None:
@@ -104,7 +106,7 @@ def language_mix(counts: Mapping[str, int], path: Path) -> Path | None:
     items = sorted(((str(k), int(v)) for k, v in counts.items() if v), key=lambda kv: -kv[1])
     if not items:
         return None
-    fig = _figure(6.0, 1.2 + 0.4 * len(items))
+    fig = new_figure(6.0, 1.2 + 0.4 * len(items))
     ax = fig.add_subplot()
     total = sum(v for _, v in items)
     y = list(range(len(items)))
@@ -118,4 +120,4 @@ def language_mix(counts: Mapping[str, int], path: Path) -> Path | None:
     ax.set_xlim(0, max(v for _, v in items) * 1.3)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title("Language mix")
-    return _save(fig, path)
+    return save_png(fig, path)

@@ -42,7 +42,8 @@ def _pytest(args: list[str], timeout: float, env: dict[str, str] | None = None) 
                              env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
         status = "pass" if res.returncode == 0 else "FAIL"
         lines = (res.stdout + res.stderr).strip().splitlines()
-        tail = [x[x.index("RELIABILITY"):] for x in lines if "RELIABILITY" in x] + lines[-3:]
+        errors = [x for x in lines if x.startswith("E ")][:6]  # pytest's assertion lines, when it failed
+        tail = [x[x.index("RELIABILITY"):] for x in lines if "RELIABILITY" in x] + errors + lines[-1:]
     except subprocess.TimeoutExpired:
         status, tail = "TIMEOUT", []
     return status, time.monotonic() - t0, " | ".join(tail)
@@ -76,7 +77,7 @@ def main() -> None:
             records.append({"test": "ray_kill_resume", "run": i + 1, "status": status,
                             "seconds": round(seconds, 1), "load1": round(load, 1), "tail": tail})
             print(f"ray kill/resume run {i + 1:2d}: {status:7s} {seconds:6.1f} s  load {load:5.1f}  "
-                  + tail.split(" | ")[0], flush=True)
+                  + (tail if status != "pass" else tail.split(" | ")[0]), flush=True)
         if args.kill_tests:
             status, seconds, tail = _pytest(["tests/test_executors_kill.py"], args.run_timeout)
             records.append({"test": "sigkill_local_processes", "status": status, "seconds": round(seconds, 1),

@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -141,16 +142,49 @@ def _quiet(paths: list[Path], db: Path, work: Path, settle: float = 5.0) -> None
             last, since = now, time.time()
 
 
+class Gate:
+    """Answers the prompts of the first shard that asks; holds every other request until opened.
+
+    So the killed build has exactly one finished shard whatever the machine's load (a build that
+    finished before the test could kill it made the test fail at random).
+    """
+
+    def __init__(self, rows: int, tasks: int) -> None:
+        problems = ReadProblems(limit=rows).load().table["problem"].to_list()
+        # longest first: a problem that is part of another one's text never claims its request
+        self.shard_of = dict(sorted(((p, i * tasks // rows) for i, p in enumerate(problems)),
+                                    key=lambda item: -len(item[0])))
+        self.first: int | None = None
+        self.lock = threading.Lock()
+        self.opened = threading.Event()
+
+    def __call__(self, number: int, req: dict) -> None:
+        content = req["messages"][-1]["content"]
+        shard = next((s for p, s in self.shard_of.items() if p in content), None)
+        with self.lock:
+            if self.first is None:
+                self.first = shard
+        if shard != self.first:
+            self.opened.wait(timeout=600)
+        return None
+
+
+ROWS, TASKS = 16, 4
+
+
 @pytest.fixture()
 def teacher():
-    """A loopback OpenAI-compatible server, one request per sample, 0.5 s per answer."""
-    with serve(delay=0.5) as server:
+    """A loopback OpenAI-compatible server, one request per sample, gated (see Gate)."""
+    gate = Gate(ROWS, TASKS)
+    with serve(fault=gate, delay=0.1) as server:
+        server.gate = gate
         yield server
+        gate.opened.set()
 
 
 @pytest.mark.slow
 def test_killed_ray_build_resumes_without_redoing_shards_or_requests(cluster, teacher, tmp_path):
-    rows, tasks, k = 16, 4, 2
+    rows, tasks, k = ROWS, TASKS, 2
     log, work, out = tmp_path / "applied.txt", tmp_path / "work", tmp_path / "out"
     pipe_file = tmp_path / "resume_pipeline.py"
     pipe_file.write_text(PIPELINE_FILE.format(tests=str(TESTS), rows=rows, log=str(log), url=teacher.base_url))
@@ -166,6 +200,7 @@ def test_killed_ray_build_resumes_without_redoing_shards_or_requests(cluster, te
     assert proc.poll() is None, "the build finished before it could be killed; make the test slower"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    teacher.gate.opened.set()  # orphaned workers may now finish (the locks below wait for them)
     seg = next(execs.glob("*"))
     db = work / "requests.sqlite"
     _quiet([seg], db, work)

@@ -174,6 +174,6 @@ def redact_command(command: str | Iterable[str], params: Iterable[str] = ()) -> 
             else:
                 out.append(arg)
         else:
-            out.append(scrub(arg, tokens=True))
+            out.append(scrub(arg))
         i += 1
     return " ".join(a if REDACTED in a else shlex.quote(a) for a in out)

@@ -9,11 +9,14 @@ directory, the request cache's SQLite files, the CLI's own output) is searched f
 from __future__ import annotations
 
 import os
+import string
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curator.core.redact import allowed_extra, redact_command, redact_url, scrub_error
 from tests.servers.openai_fake import serve
@@ -102,3 +105,17 @@ def test_no_key_anywhere_after_a_build(tmp_path, executor):
     assert not leaks, leaks
     run = (out / "run.json").read_text()
     assert "<redacted>" in run and "top_k" in run  # named, non-secret fields are still recorded
+
+
+SECRET = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=12, max_size=48).filter(
+    lambda s: s[0].isalnum())
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=SECRET, where=st.sampled_from([
+    "http://user:{s}@host:8000/v1", "https://host/v1?key={s}&api-version=1", "Authorization: Bearer {s}",
+    "api_key={s}", '{{"api-key": "{s}"}}', "token: {s}", "X-Api-Key={s} and more", "password = '{s}'"]))
+def test_scrub_removes_a_secret_wherever_a_careless_user_puts_it(secret, where):
+    assert secret not in scrub_error(where.format(s=secret))
+    assert secret not in redact_command(["curator", "build", "p.py", "--param", f"endpoint={where.format(s=secret)}"],
+                                        {"endpoint"})

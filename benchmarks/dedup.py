@@ -1,19 +1,29 @@
-"""Near-duplicate problem dedup: this project vs datatrove, datasketch and rapidfuzz, one run.
+"""Near-duplicate problem dedup: this project vs datatrove, datasketch, an 8-gram rule and rapidfuzz.
 
-A generated set of templated word problems (English and Chinese) with planted near-duplicates
-(whitespace, punctuation, casing, LaTeX spacing, word swaps, synonyms) and numeric variants
-(the same text with one number changed: another problem, must be kept).
+Two sets, each method on each, in one run (methods alternate order between rounds; the load
+average is printed at the start and end of every round):
 
-    python benchmarks/dedup.py --n 50000 --dups 5000 --variants 2000
+- ``real``: benchmarks/data/dedup_real.jsonl (benchmarks/make_dedup_data.py): CHAMP competition
+  problems, reasoning-gym families and Gaokao-style Chinese problems, with the edits real
+  corpora carry (instruction suffixes/prefixes, numbering, bold, whitespace, LaTeX spacing,
+  one-word paraphrase) and numeric variants;
+- ``generated``: templated word problems (English and Chinese) with planted near-duplicates
+  (whitespace, punctuation, casing, LaTeX spacing, word swaps, synonyms) and numeric variants.
 
-Precision / recall count removed rows against the planted groups (one survivor per group);
-"variants removed" counts numeric-variant pairs of which a method dropped either row.
+    python benchmarks/dedup.py --sets real,generated --n 50000 --dups 5000 --variants 2000
+    python benchmarks/dedup.py --sets scale --methods ours --scale 50000,200000   # growth
+
+Precision / recall count removed rows against the true groups (one survivor per group);
+"groups lost" counts groups of which every member was removed; "variants removed" counts
+numeric-variant pairs (a problem and the same text with one number changed) of which a method
+lost either problem (every row of its group removed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -25,6 +35,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REAL = Path(__file__).resolve().parent / "data" / "dedup_real.jsonl"
 
 NAMES = ["Alice", "Bob", "Carmen", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kofi", "Lena",
          "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Victor", "Wen", "Yara"]
@@ -71,16 +82,18 @@ def _name(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
 
 
-def _fill(rng: random.Random, zh: bool) -> tuple[str, dict]:
+def _fill(rng: random.Random, zh: bool, top: int = 999) -> tuple[str, dict]:
     """Templates with wide slots: two fills of one template share few word 5-grams."""
-    slots = {k: rng.randint(2, 999) for k in "abcd"}
+    slots = {k: rng.randint(2, top) for k in "abcd"}
     if zh:
         slots.update(n1="小" + rng.choice(ZH_NAMES) + rng.choice(ZH_NAMES), n2="小" + rng.choice(ZH_NAMES),
                      i1=rng.choice(ZH_ITEMS), i2=rng.choice(ZH_ITEMS), p=rng.choice(ZH_PLACES))
-        return rng.choice(ZH).format(**slots), slots
+        slots["template"] = t = rng.randrange(len(ZH))
+        return ZH[t].format(**slots), slots
     slots.update(n1=_name(rng), n2=_name(rng), i1=f"{rng.choice(ADJECTIVES)} {rng.choice(ITEMS)}",
                  i2=f"{rng.choice(ADJECTIVES)} {rng.choice(ITEMS)}", p=f"{rng.choice(ADJECTIVES)} {rng.choice(PLACES)}")
-    return rng.choice(EN).format(**slots), slots
+    slots["template"] = t = rng.randrange(len(EN))
+    return EN[t].format(**slots), slots
 
 
 def perturb(text: str, rng: random.Random) -> str:
@@ -108,58 +121,72 @@ def perturb(text: str, rng: random.Random) -> str:
     return text
 
 
-def make_set(n: int, dups: int, variants: int, seed: int = 0) -> pl.DataFrame:
+def make_set(n: int, dups: int, variants: int, seed: int = 0, top: int = 999) -> pl.DataFrame:
+    """``top``: the largest number in a slot; 40 makes problems share numbers as real corpora do."""
     rng = random.Random(seed)
     rows: list[dict] = []
     seen: set[str] = set()
     while len(rows) < n - dups - variants:
-        text, _ = _fill(rng, rng.random() < 0.15)
-        key = " ".join(text.split()[:3] + re.findall(r"\d+", text))  # template + numbers: one problem
-        if key not in seen:  # (two fills that differ only in names are the same problem)
+        zh = rng.random() < 0.15
+        text, slots = _fill(rng, zh, top)
+        key = f"{zh} {slots['template']} " + " ".join(re.findall(r"\d+", text))  # template + numbers: one problem
+        if key not in seen:  # (two fills that differ only in names, items or places are the same problem)
             seen.add(key)
-            rows.append({"problem": text, "group": len(rows), "kind": "base", "pair": -1})
+            rows.append({"problem": text, "group": len(rows), "kind": "base", "pair": -1,
+                         "template": f"{zh} {slots['template']}"})
     n_base = len(rows)
     planted_from = rng.sample(range(n_base // 2), dups)  # first half: dup sources
     for src in planted_from:
-        rows.append({"problem": perturb(rows[src]["problem"], rng), "group": src, "kind": "dup", "pair": -1})
+        rows.append({"problem": perturb(rows[src]["problem"], rng), "group": src, "kind": "dup", "pair": -1,
+                     "template": rows[src]["template"]})
     for k in range(variants):  # second half: variant sources, never dup sources
         src = n_base // 2 + k
-        text = rows[src]["problem"]
+        text, template = rows[src]["problem"], rows[src]["template"]
         nums = re.findall(r"\d+", text)
-        while True:  # a variant must not coincide with another base's numbers (that one is the same problem)
+        for _ in range(50):  # a variant must not coincide with another base's numbers (that one is the same problem)
             old = rng.choice(nums)
             new = str(int(old) + rng.randint(1, 9))
             variant = re.sub(rf"(?<!\d){old}(?!\d)", new, text, count=1)
-            key = " ".join(variant.split()[:3] + re.findall(r"\d+", variant))
+            key = f"{template} " + " ".join(re.findall(r"\d+", variant))
             if key not in seen:
                 seen.add(key)
+                rows.append({"problem": variant, "group": len(rows) + 10**7, "kind": "variant", "pair": src,
+                             "template": template})
                 break
-        rows.append({"problem": variant, "group": len(rows) + 10**7, "kind": "variant", "pair": src})
     rng.shuffle(rows)
     df = pl.DataFrame(rows).with_row_index("idx")
     return df.with_columns(pl.format("p{}", pl.col("idx")).alias("id"), pl.lit(None, pl.String).alias("answer"))
 
 
+def load_real(path: Path = REAL) -> pl.DataFrame:
+    """The real-problem set written by benchmarks/make_dedup_data.py."""
+    if not path.is_file():
+        raise SystemExit(f"{path} missing: run python benchmarks/make_dedup_data.py")
+    df = pl.read_ndjson(path).select("id", "problem", "group", "kind", "pair")
+    return df.with_row_index("idx").with_columns(pl.lit(None, pl.String).alias("answer"))
+
+
 def score(df: pl.DataFrame, removed: set[int]) -> dict:
     truth = df.group_by("group").agg(pl.col("idx"))
-    tp = fp_extra = need = 0
+    tp = need = lost = 0
     for members in truth["idx"].to_list():
         r = sum(1 for m in members if m in removed)
         need += len(members) - 1
         tp += min(r, len(members) - 1)
-        fp_extra += max(0, r - (len(members) - 1))
+        lost += r == len(members)
     fp = len(removed) - tp
-    idx_of = dict(zip(df["idx"].to_list(), df["idx"].to_list(), strict=True))
     var = df.filter(pl.col("kind") == "variant")
-    base_idx = {g: i for g, i in zip(df["group"].to_list(), df["idx"].to_list(), strict=True)
-                if g < 10**7}
+    bases = df.filter(pl.col("kind") == "base")
+    base_idx = dict(zip(bases["group"].to_list(), bases["idx"].to_list(), strict=True))
+    group_of = dict(zip(df["idx"].to_list(), df["group"].to_list(), strict=True))
+    kept_groups = {group_of[i] for i in group_of if i not in removed}
     pairs_hit = sum(1 for i, p in zip(var["idx"].to_list(), var["pair"].to_list(), strict=True)
-                    if idx_of[i] in removed or base_idx.get(p) in removed)
+                    if group_of[i] not in kept_groups or group_of[base_idx[p]] not in kept_groups)
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / need if need else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"removed": len(removed), "precision": precision, "recall": recall, "f1": f1,
-            "variants_removed": pairs_hit}
+            "groups_lost": lost, "variants_removed": pairs_hit}
 
 
 # --- the methods ----------------------------------------------------------------------------------------
@@ -225,6 +252,20 @@ def datasketch_lsh(df: pl.DataFrame, threshold: float = 0.7, num_perm: int = 128
     return removed
 
 
+def ngram8(df: pl.DataFrame, n: int = 8) -> set[int]:
+    """The decontamination rule used as dedup: a row sharing any word 8-gram with a kept row goes."""
+    removed: set[int] = set()
+    seen: set[int] = set()
+    for idx, text in zip(df["idx"].to_list(), df["problem"].to_list(), strict=True):
+        words = re.findall(r"[\u3400-\u9fff]|[^\W_]+", text.lower())
+        grams = {hash(tuple(words[i:i + n])) for i in range(max(1, len(words) - n + 1))}
+        if grams & seen:
+            removed.add(idx)
+        else:
+            seen |= grams
+    return removed
+
+
 def rapidfuzz_blocked(df: pl.DataFrame, threshold: float = 95.0, block: int = 10) -> set[int]:
     """OpenThoughts' fuzz.ratio >= 95, compared within length blocks (each block vs itself and the next)."""
     import numpy as np
@@ -255,51 +296,90 @@ def rapidfuzz_blocked(df: pl.DataFrame, threshold: float = 95.0, block: int = 10
 
 
 METHODS = {"ours": ours, "ours-datatrove": lambda d: ours(d, "datatrove"),
-           "datatrove": datatrove_default, "datasketch": datasketch_lsh, "rapidfuzz": rapidfuzz_blocked}
+           "datatrove": datatrove_default, "datasketch": datasketch_lsh, "ngram8": ngram8,
+           "rapidfuzz": rapidfuzz_blocked}
 
 
 def _child(name: str, df: pl.DataFrame, queue) -> None:
     from loguru import logger
 
     logger.remove()  # datatrove logs every bucket
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     removed = METHODS[name](df)
-    seconds = time.perf_counter() - t0
-    queue.put((removed, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    queue.put((removed, seconds, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def measure(name: str, df: pl.DataFrame) -> tuple[set[int], float, float]:
-    """Each method in a fresh process: wall time of the method, peak RSS of that process."""
+def measure(name: str, df: pl.DataFrame) -> tuple[set[int], float, float, float]:
+    """Each method in a fresh process: wall and CPU seconds (all threads) of the method, peak RSS."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(name, df, queue))
     proc.start()
-    removed, seconds, peak = queue.get()
+    removed, seconds, cpu, peak = queue.get()
     proc.join()
-    return removed, seconds, peak
+    return removed, seconds, cpu, peak
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _row(set_name: str, name: str, r: dict) -> None:
+    print(f"{set_name:<10}{name:<16}{r['removed']:>8}{r['precision']:>10.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}"
+          f"{r['groups_lost']:>6}{r['variants_removed']:>9}{r['seconds']:>9.2f}{r['cpu_s']:>8.2f}{r['peak_mib']:>13.0f}",
+          flush=True)
+
+
+def run_sets(sets: dict[str, pl.DataFrame], methods: list[str], rounds: int) -> list[dict]:
+    results = []
+    print(f"{'set':<10}{'method':<16}{'removed':>8}{'precision':>10}{'recall':>8}{'F1':>8}{'lost':>6}"
+          f"{'variants':>9}{'seconds':>9}{'CPU s':>8}{'peak RSS MiB':>13}")
+    for k in range(rounds):
+        order = methods if k % 2 == 0 else methods[::-1]
+        print(f"-- round {k + 1} ({', '.join(order)}; sets {'in order' if k % 2 == 0 else 'reversed'}); "
+              f"{_load()}", flush=True)
+        for set_name in (list(sets) if k % 2 == 0 else list(sets)[::-1]):
+            df = sets[set_name]
+            for name in order:
+                removed, seconds, cpu, peak = measure(name, df)
+                r = score(df, removed) | {"set": set_name, "method": name, "round": k + 1, "seconds": round(seconds, 2),
+                                          "cpu_s": round(cpu, 2), "peak_mib": round(peak, 1)}
+                results.append(r)
+                _row(set_name, name, r)
+        print(f"-- end of round {k + 1}; {_load()}", flush=True)
+    return results
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="real,generated", help="real, generated and/or scale")
+    ap.add_argument("--real", type=Path, default=REAL, help="the real-problem set (e.g. dedup_real_heldout.jsonl)")
     ap.add_argument("--n", type=int, default=50_000)
     ap.add_argument("--dups", type=int, default=5_000)
     ap.add_argument("--variants", type=int, default=2_000)
-    ap.add_argument("--methods", default="ours,ours-datatrove,datatrove,datasketch,rapidfuzz")
+    ap.add_argument("--scale", default="50000,200000", help="sizes for --sets scale (dups 10%%, variants 4%%)")
+    ap.add_argument("--methods", default="ours,datasketch,datatrove,ngram8")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds; even rounds run the methods in reverse")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    df = make_set(args.n, args.dups, args.variants)
-    results = []
-    print(f"{df.height:,} problems, {args.dups:,} planted near-duplicates, {args.variants:,} numeric variants")
-    print(f"{'method':<16}{'removed':>8}{'precision':>10}{'recall':>8}{'F1':>8}{'variants':>9}{'seconds':>9}"
-          f"{'peak RSS MiB':>13}")
-    for name in args.methods.split(","):
-        removed, seconds, peak = measure(name, df)
-        r = score(df, removed) | {"method": name, "seconds": round(seconds, 2), "peak_mib": round(peak, 1)}
-        results.append(r)
-        print(f"{name:<16}{r['removed']:>8}{r['precision']:>10.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}"
-              f"{r['variants_removed']:>9}{r['seconds']:>9.2f}{r['peak_mib']:>13.0f}", flush=True)
+    wanted = args.sets.split(",")
+    sets: dict[str, pl.DataFrame] = {}
+    if "real" in wanted:
+        sets["real"] = load_real(args.real)
+        kinds = sets["real"]["kind"].value_counts().sort("kind").rows()
+        print(f"real: {sets['real'].height:,} rows ({', '.join(f'{k} {c}' for k, c in kinds)})")
+    if "generated" in wanted:
+        sets["generated"] = make_set(args.n, args.dups, args.variants)
+        print(f"generated: {args.n:,} problems, {args.dups:,} planted near-duplicates, "
+              f"{args.variants:,} numeric variants")
+    if "scale" in wanted:
+        for size in (int(x) for x in args.scale.split(",")):
+            sets[f"gen{size // 1000}k"] = make_set(size, size // 10, size // 25, seed=1, top=40)
+    results = run_sets(sets, args.methods.split(","), args.rounds)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

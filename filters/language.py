@@ -23,8 +23,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.core.samples import explode_samples, implode_samples
-from curator.core.stage import SAMPLE_CONTEXT, SampleFilter, StageOutput, reject_frame
+from curator.core.stage import SampleFilter
 
 # --- stripping what is not prose -------------------------------------------------------------
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.S)
@@ -258,6 +257,7 @@ class LanguageConsistency(SampleFilter):
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "samples")
     adds: ClassVar[tuple[str, ...]] = ("language", "samples.lang_ratio")
+    role: ClassVar[str] = "language"
 
     def _texts(self, flat: pl.DataFrame) -> list[str | None]:
         main = flat[self.field] if self.field in flat.columns else pl.Series([None] * flat.height, dtype=pl.String)
@@ -274,10 +274,9 @@ class LanguageConsistency(SampleFilter):
     def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
         return self._scores(samples)[1]
 
-    def apply(self, df: pl.DataFrame) -> StageOutput:
-        df = df.with_columns(language_column(df, self.default_language, self.detector))
-        flat = explode_samples(df, SAMPLE_CONTEXT)
-        ratios, reasons = self._scores(flat)
-        flat = flat.with_columns(ratios)
-        kept, rejects = reject_frame(flat, reasons)
-        return StageOutput(implode_samples(df, kept), sample_rejects=rejects)
+    def prepare(self, df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(language_column(df, self.default_language, self.detector))
+
+    def score_samples(self, samples: pl.DataFrame) -> tuple[dict[str, pl.Series], pl.Series]:
+        ratios, reasons = self._scores(samples)
+        return {"lang_ratio": ratios}, reasons

@@ -9,10 +9,9 @@ misses are easy to see and to switch off.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 
@@ -139,10 +138,12 @@ class ProblemQuality(Filter):
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
 
     @property
-    def code_modules(self) -> tuple[str, ...]:  # type: ignore[override]
+    def code_modules(self) -> tuple[Any, ...]:  # type: ignore[override]
         """The verifier's code decides "unparseable", so it is part of this stage's fingerprint."""
-        if self.rules.unparseable_answer and importlib.util.find_spec("curator.answers.grading") is not None:
-            return ("curator.answers.grading",)
+        if self.rules.unparseable_answer:
+            from curator.answers import grading
+
+            return (grading,)
         return ()
 
     def reasons(self, df: pl.DataFrame) -> pl.Series:

@@ -71,7 +71,6 @@ class JudgeReplies(CallsModel, Stage):
     rubric: str = RUBRIC
     max_tokens: int = 128
     seed: int = 0
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "samples")
     adds: ClassVar[tuple[str, ...]] = ("samples.judge_score", "samples.judge_reason")

@@ -102,7 +102,7 @@ def build(p: Params) -> Pipeline:
         stages=[
             ProblemQuality(rules=QualityRules(multiple_choice=False, true_false=False, yes_no=False)),
             Dedup(),
-            Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram),
+            Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram, precision=True),  # benchmarks/decontaminate.py
             KeywordDomains(),
             Generate(backend=model, k=p.k, temperature=p.temperature, max_tokens=p.max_tokens,
                      template=p.template or None, seed=p.seed),

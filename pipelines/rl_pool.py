@@ -75,9 +75,7 @@ def keep_five_stage_split(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def curriculum(n_stages: int) -> Curriculum:
-    stage = Curriculum(n_stages=n_stages)
-    stage.label = f"curriculum_{n_stages}stage"  # type: ignore[attr-defined]  # two of them: name each
-    return stage
+    return Curriculum(n_stages=n_stages, label=f"curriculum_{n_stages}stage")  # two of them: name each
 
 
 def optional(p: Params, model: Any) -> list[Stage]:

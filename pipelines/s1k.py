@@ -73,7 +73,7 @@ def build(p: Params) -> Pipeline:
         stages=[
             ProblemQuality(rules=QualityRules(multiple_choice=False, true_false=False, yes_no=False)),
             Dedup(near=False),  # s1: exact dedup
-            Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram),
+            Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram, precision=True),  # benchmarks/decontaminate.py
             KeywordDomains(),
             *probe_from_params(p),
             Generate(backend=teacher, k=1, temperature=p.temperature, max_tokens=p.max_tokens,

@@ -34,6 +34,7 @@ class FixedBackend:
 class Probe(Map):
     """The probe stage as the card sees it: a backend and sampling parameters in run.json."""
 
+    role = "probe"  # the card lists its model as a probe
     backend: FixedBackend = field(default_factory=FixedBackend)
     k: int = 4
     temperature: float = 1.0
@@ -51,6 +52,7 @@ def too_easy(df: pl.DataFrame) -> pl.Series:
 class Dedup(Stage):
     scope = "global"
     adds = ("dup_group",)
+    role = "dedup"  # the card's deduplication section reports it
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
         key = df["problem"].str.to_lowercase().str.replace_all(r"\s+", "")
@@ -63,6 +65,7 @@ class Dedup(Stage):
 @dataclass
 class Decontaminate(Stage):
     scope = "global"
+    role = "decontamination"
     ngram: int = 8
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
@@ -77,6 +80,7 @@ class Decontaminate(Stage):
 
 @dataclass
 class LanguageConsistency(SampleFilter):
+    role = "language"
     min_ratio: float = 0.9
 
     def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:

@@ -20,7 +20,6 @@ from curator.core.stage import Filter, Map, SampleMap, Stage, StageOutput
 @dataclass
 class NotTooLong(Filter):
     max_chars: int = 300
-    label: str | None = None
     log: str = ""  # a file each apply() appends its rows' ids to (resume tests); not a parameter
     batch_size: ClassVar[int] = 5  # several batches per shard
     needs: ClassVar[tuple[str, ...]] = ("problem",)
@@ -35,7 +34,6 @@ class NotTooLong(Filter):
 
 @dataclass
 class ProblemLength(Map):
-    label: str | None = None
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = ("problem_chars",)
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curator.core.pipeline import Pipeline
-from filters.dedup import Dedup, DedupParams, answers_differ, dedup_groups, math_signature, normalize_text
+from filters.boilerplate import load_boilerplate, parse_boilerplate
+from filters.dedup import (
+    Dedup,
+    DedupParams,
+    answers_differ,
+    check_survivors,
+    dedup_groups,
+    math_signature,
+    normalize_text,
+)
 
 BASE = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
         "How many clips did Natalia sell altogether in April and May?")
@@ -132,3 +142,130 @@ def test_numbers_change_the_signature(nums, other):
 @given(st.text(max_size=10), st.text(max_size=10))
 def test_answers_differ_is_symmetric(a, b):
     assert answers_differ(a, b) == answers_differ(b, a)
+
+
+# --- corpus boilerplate ------------------------------------------------------------------------------
+INEQ = "For x, y, z>0, what is the smallest value of x^2/y^2+y^2/z^2+z^2/x^2-(x/y+y/z+z/x)?"
+ZH = "已知等差数列{a_n}的前n项和为S_n，若a_3=7，S_5=30，求数列{a_n}的通项公式。"
+
+
+@pytest.mark.parametrize(("edited", "same"), [
+    ("Problem: " + BASE, True),
+    (BASE + " Give your answer in simplest form.", True),
+    (BASE + " Please reason step by step, and put your final answer within \\boxed{}.", True),
+    ("3. " + BASE, True),
+    ("**Problem.** 5. " + BASE, True),
+    (BASE.replace("half as many", "**half as many**"), True),
+    ("  " + BASE.replace(" ", "  ") + " \n", True),
+    ("Question 2: " + BASE + " Express your answer as a common fraction.", True),
+    ("问题：" + ZH + "请写出解答过程。", "zh"),
+    ("**" + ZH + "**请逐步推理，并把最终答案放在\\boxed{}中。", "zh"),
+    ("Question marks: " + BASE, False),  # no label: "Question marks" is not "Question:"
+    (BASE + " Give your answer in simplest form, in apples.", False),  # not at the end
+])
+def test_boilerplate_is_removed_at_the_edges(edited, same):
+    bp = load_boilerplate()
+    base = ZH if same == "zh" else BASE
+    assert (normalize_text(edited, bp) == normalize_text(base, bp)) == bool(same)
+
+
+def test_markdown_bold_is_not_python_power():
+    bp = load_boilerplate()
+    assert normalize_text("Solve v**2 + 4*v**3 = 0", bp) != normalize_text("Solve v2 + 4*v3 = 0", bp)
+    assert normalize_text("Solve **v + 4** = 0", bp) == normalize_text("Solve v + 4 = 0", bp)
+
+
+def test_boilerplate_file_format_errors_name_the_line():
+    assert parse_boilerplate("[labels]\nProblem\n[phrases]\nShow your work.\n").phrases == ("Show your work.",)
+    with pytest.raises(ValueError, match="line 1.*outside a section"):
+        parse_boilerplate("Show your work.")
+    with pytest.raises(ValueError, match="unknown section"):
+        parse_boilerplate("[suffixes]\nx")
+
+
+def test_user_phrase_file_and_funnel_count(tmp_path):
+    phrases = tmp_path / "mine.txt"
+    phrases.write_text("[phrases]\nAnswer in kilograms.\n")
+    rows = [BASE, BASE + " Answer in kilograms.", BASE + " Give your answer in simplest form."]
+    marks, info = dedup_groups(_table(rows), DedupParams(boilerplate_file=str(phrases)))
+    assert marks["dup_reason"].to_list()[:2] == [None, "exact duplicate"]
+    assert info["boilerplate_normalized"] == 1 and info["boilerplate_file"] == "mine.txt"
+    marks, info = dedup_groups(_table(rows))  # the bundled file
+    assert marks["dup_reason"].to_list() == [None, "near duplicate", "exact duplicate"]
+    assert info["boilerplate_normalized"] == 1
+    before = Dedup(boilerplate_file=str(phrases)).params()
+    phrases.write_text("[phrases]\nAnswer in grams.\n")
+    assert Dedup(boilerplate_file=str(phrases)).params() != before  # editing the file reruns dedup
+
+
+# --- short problems ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("What is 7 + 8?", "Compute 7+8.", True),
+    ("What is 7 + 8?", "Calculate the value of 7 + 8", True),
+    ("求c的值，若c=2+5。", "试求c的值，若c=2+5。", True),
+    ("What is 7 + 8?", "Is 7 + 8 prime?", False),
+    ("What is 7 + 8?", "What is 8 + 7?", False),
+    ("What is 7 + 8?", "What is 7 * 8?", False),
+    ("Find x if 2x = 8.", "Find y if 2y = 8.", False),
+    ("Find the sum of the first ten terms of a series", "Find the sum of the first ten terms of a sequence", False),
+    ("Find all three-digit automorphic numbers.", "Find all four-digit automorphic numbers.", False),
+])
+def test_short_problems(a, b, same):
+    marks, info = dedup_groups(_table([a, b]))
+    assert (marks["dup_reason"].null_count() == 1) == same
+    assert info["short_near_duplicates"] == int(same and normalize_text(a) != normalize_text(b))
+
+
+# --- the survivor invariant -------------------------------------------------------------------------------
+def test_three_variants_keep_one_survivor_and_a_distinct_twin_survives():
+    """Three light variants of one inequality problem and a distinct one that differs only in
+    the order of the variables: one variant survives, the twin survives, no group is lost."""
+    twin = INEQ.replace("-(x/y+y/z+z/x)", "-(y/x+z/y+x/z)")
+    rows = ["Problem: " + INEQ, INEQ.replace("smallest", "minimum"), INEQ + " Give your answer in simplest form.",
+            twin]
+    df = _table(rows)
+    marks, _ = dedup_groups(df)
+    kept = df.filter(marks["dup_reason"].is_null())["id"].to_list()
+    assert len([k for k in kept if k != "r03"]) == 1 and "r03" in kept
+    assert set(marks["dup_group"][:3]) == {kept[0]}
+
+
+def test_check_survivors_rejects_a_lost_group():
+    check_survivors([0, 0, 2], [False, True, False])
+    check_survivors([1, 1, 1], [True, False, True])
+    for survivor, removed in [([1, 0], [True, True]), ([0, 0], [False, False]), ([1, 1, 1], [True, True, True]),
+                              ([2, 0, 2], [True, True, False])]:
+        with pytest.raises(RuntimeError, match="invariant"):
+            check_survivors(survivor, removed)
+
+
+_TEMPLATES = [BASE, INEQ, ZH, "What is 7 + 8?", "Find the number of positive divisors of 2024 that are even.",
+              "Let f(x) = 3x^2 + 2x - 5. What is f(4)?"]
+_EDITS = [lambda t: t, lambda t: "Problem: " + t, lambda t: t + " Give your answer in simplest form.",
+          lambda t: t.replace(" ", "  "), lambda t: t.replace("What is", "Compute"), lambda t: "**" + t + "**",
+          lambda t: t.replace("7", "9"), lambda t: t.replace("4", "6"), lambda t: t.upper()]
+
+
+@settings(deadline=None, max_examples=25)
+@given(st.lists(st.tuples(st.integers(0, len(_TEMPLATES) - 1), st.integers(0, len(_EDITS) - 1)),
+                min_size=1, max_size=14),
+       st.lists(st.sampled_from([None, "72", "15"]), min_size=14, max_size=14))
+def test_every_group_keeps_one_survivor_that_is_the_same_problem(picks, answers):
+    from rapidfuzz import fuzz
+
+    rows = [_EDITS[e](_TEMPLATES[t]) for t, e in picks]
+    df = _table(rows, answers[:len(rows)])
+    marks, _ = dedup_groups(df)
+    ids = df["id"].to_list()
+    removed = marks["dup_reason"].is_not_null().to_list()
+    kept = {i for i, r in zip(ids, removed, strict=True) if not r}
+    bp = load_boilerplate()
+    for i, (g, r) in enumerate(zip(marks["dup_group"].to_list(), removed, strict=True)):
+        assert g in kept and (g == ids[i]) != r
+        if r:  # the survivor is the same problem: same text, or same numbers/operators, near-equal text, same answer
+            s = ids.index(g)
+            a, b = normalize_text(rows[i], bp), normalize_text(rows[s], bp)
+            if a != b:
+                assert math_signature(a) == math_signature(b)
+                assert fuzz.ratio(a, b) >= 90 or len(a) < 50
+                assert not answers_differ(answers[i], answers[s])

@@ -54,3 +54,29 @@ def test_msc_labelling_with_the_embedded_model(tmp_path):
     valid = {c["code"] for c in msc_codes()}
     assert out["domain"][1] == "kept"
     assert out["domain"][0] is None or out["domain"][0] in valid  # a tiny model may not answer with a code
+
+
+def test_an_edited_rules_file_is_read_again(tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text('{"domains": {"geometry": ["triangle"]}, "fallback": "misc"}')
+    df = pl.DataFrame({"problem": ["A triangle and a coin."]})
+    stage = KeywordDomains(rules_file=rules)
+    assert stage.transform(df)["domain"].to_list() == ["geometry"]
+    key = canonical(stage.params())
+    rules.write_text('{"domains": {"probability": ["coin"]}, "fallback": "misc"}')  # edited in place
+    assert stage.transform(df)["domain"].to_list() == ["probability"]
+    assert canonical(stage.params()) != key  # and the stage reruns
+
+
+def test_keywords_match_at_word_starts_case_insensitively_and_ties_go_to_the_first_domain():
+    rules = {"algebra": ["root"], "number theory": ["prime", "素数"], "geometry": ["angle"]}
+    problems = pl.Series(["Square ROOT of 9", "Is 7 PRIME?", "rectangle area", "求素数", "root angle", None])
+    assert classify_domains(problems, rules, "other").to_list() == [
+        "algebra", "number theory", "other", "number theory", "algebra", "other"]  # "rectangle" is no "angle"
+
+
+def test_a_broken_rules_file_names_the_file_and_the_fix(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match=r"cannot read domain rules .*bad\.json.*pass another rules="):
+        load_keyword_rules(bad)

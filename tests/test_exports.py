@@ -38,16 +38,34 @@ def test_verl_export_has_exactly_verls_schema(tmp_path):
     assert top == [("data_source", "string"), ("prompt", "list<element: struct<role: string, content: string>>"),
                    ("ability", "string"), ("reward_model", "struct<style: string, ground_truth: string>")]
     assert table.schema.names == ["data_source", "prompt", "ability", "reward_model", "extra_info"]
-    assert table.schema.equals(verl_schema({"domain": table.schema.field("extra_info").type.field("domain").type,
-                                            "difficulty": table.schema.field("extra_info").type.field("difficulty").type,
-                                            "pass_rate": table.schema.field("extra_info").type.field("pass_rate").type}))
+    extra = table.schema.field("extra_info").type
+    names = [extra.field(i).name for i in range(extra.num_fields)]
+    assert names == ["split", "index", "id", "source", "answer_kind", "options", "language", "max_response_length",
+                     "domain", "difficulty", "pass_rate"]
+    assert table.schema.equals(verl_schema({n: extra.field(n).type for n in names[3:]}))
     row = table.to_pylist()[0]
     assert row["data_source"] == "lighteval/MATH" and row["ability"] == "math"
     assert row["reward_model"] == {"style": "rule", "ground_truth": "5"}
     assert row["prompt"][0]["role"] == "user" and row["prompt"][0]["content"].startswith("What is 2+3?")
     assert "\\boxed{}" in row["prompt"][0]["content"]
     assert row["extra_info"]["split"] == "train" and row["extra_info"]["index"] == 0 and row["extra_info"]["id"] == "a"
+    assert row["extra_info"]["source"] == "demo/add" and row["extra_info"]["answer_kind"] == "math"
+    assert row["extra_info"]["language"] == "en" and row["extra_info"]["options"] is None
     assert files[0].rows == 2
+
+
+def test_verl_export_default_data_source_is_one_verls_default_scorer_knows(tmp_path):
+    # verl.utils.reward_score.default_compute_score dispatches MATH-style boxed answers for these
+    # names and raises NotImplementedError for any other (the row's own source, say)
+    verl_math_sources = ("lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500")
+    df = solved_table().with_columns(pl.lit('{"options": {"A": "5", "B": "6"}}').alias("meta"),
+                                     pl.lit("en").alias("language"))
+    table = pq.read_table(tmp_path / VerlParquet(extra_columns=("domain", "language", "options"))
+                          .write(df, tmp_path)[0].path)
+    row = table.to_pylist()[0]
+    assert row["data_source"] in verl_math_sources and row["extra_info"]["source"] == "demo/add"
+    assert row["extra_info"]["answer_kind"] == "choice" and json.loads(row["extra_info"]["options"]) == {
+        "A": "5", "B": "6"}  # options make a choice item, as Verify grades it
 
 
 def test_verl_export_refuses_rows_without_gold(tmp_path):

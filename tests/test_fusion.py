@@ -194,13 +194,35 @@ def teacher_url():
         yield server.base_url
 
 
+def replier(req: dict[str, Any]) -> str:
+    """Stand-in for a general-purpose teacher: a short reply, with a short thought for some prompts."""
+    prompt = req["messages"][-1]["content"]
+    if len(prompt) % 3 == 0:
+        return "<think>The user wants a brief answer.</think>" + f"Here is a short reply to: {prompt[:30]}"
+    return f"Here is a short reply to: {prompt[:30]}"
+
+
+@pytest.mark.slow
+def test_non_reasoning_recipe_on_the_embedded_model(tmp_path):
+    out = tmp_path / "replies"
+    df = load_pipeline(PIPELINES / "non_reasoning.py", {"limit": "6", "max_tokens": "24"}).run(out, quiet=True)
+    funnel = json.loads((out / "funnel.json").read_text())["stages"]
+    check = next(s for s in funnel if s["stage"] == "check_replies")
+    kept = sum(1 for row in df["samples"].to_list() for _ in row)
+    assert check["samples_in"] == 6 and kept + sum(check["samples_dropped"].values()) == 6
+    assert all((m is None) == (not row) for m, row in zip(df["messages"].to_list(), df["samples"].to_list(),
+                                                           strict=True))
+
+
 @pytest.mark.slow
 def test_fusion_recipe_end_to_end(tmp_path, teacher_url):
     reasoning = tmp_path / "long_cot"
     load_pipeline(PIPELINES / "cold_start.py", {"backend": "openai", "model": "teacher", "endpoints": teacher_url,
-                                                "k": "2", "limit": "12", "max_tokens": "256"}).run(reasoning, quiet=True)
+                                                "k": "2", "limit": "60", "max_tokens": "256"}).run(reasoning, quiet=True)
     general = tmp_path / "replies"
-    load_pipeline(PIPELINES / "non_reasoning.py", {"limit": "8", "max_tokens": "24"}).run(general, quiet=True)
+    with serve(replier) as server:
+        load_pipeline(PIPELINES / "non_reasoning.py", {"backend": "openai", "model": "teacher",
+                                                       "endpoints": server.base_url}).run(general, quiet=True)
     out = tmp_path / "fused"
     df = load_pipeline(PIPELINES / "think_fusion.py", {"reasoning": str(reasoning), "general": str(general),
                                                        "think_ratio": "0.5", "multi_turn_share": "0.2"}).run(

@@ -126,7 +126,7 @@ def test_verify_stage_fills_samples_and_row_columns():
     last = kept["samples"][4].to_list()
     assert last[0]["verify_error"] == TIMEOUT and last[0]["correct"] is None
     assert out.info["verify_timeouts"] == 1 and out.info["ungradable_rows"] == 1
-    assert "pass_at_2" in stage.adds_
+    assert "pass_at_2" in stage.columns_added()
 
 
 def test_verify_stage_in_a_pipeline(tmp_path):

@@ -99,37 +99,36 @@ def maj_at_k(groups: np.ndarray, correct_group: np.ndarray, n: np.ndarray, ks: S
 
 def _maj_chunk(groups: np.ndarray, correct_group: np.ndarray, n: np.ndarray, ks: Sequence[int], draws: int,
                rng: np.random.Generator) -> np.ndarray:
+    """Per draw: one random order of each problem's samples; the counts of every answer group in
+    each prefix of length k come from one ``bincount`` per k (over the samples since the last k)."""
     p, width = groups.shape
     top_id = max(int(groups.max()) if groups.size else -1, int(correct_group.max()) if correct_group.size else -1)
     n_groups = top_id + 2  # slot 0 = "no answer"
-    want = sorted(set(int(k) for k in ks))
+    want = [k for k in sorted(set(int(k) for k in ks)) if k <= width]
     sums = {k: np.zeros(p) for k in want}
+    base = (np.arange(p, dtype=np.int64) * n_groups)[:, None]
+    target = correct_group + 1  # shifted like the counts; 0 = no correct group
     rows = np.arange(p)
-    target = correct_group + 1  # shifted like the counts below; 0 = no correct group
     for _ in range(draws):
         keys = rng.random((p, width), dtype=np.float32)
         keys[np.arange(width)[None, :] >= n[:, None]] = np.inf  # padding goes last
         drawn = np.take_along_axis(groups, np.argsort(keys, axis=1), axis=1) + 1
-        counts = np.zeros((p, n_groups), dtype=np.int32)
-        top = np.zeros(p, dtype=np.int32)  # the largest count among answer groups
-        at_top = np.zeros(p, dtype=np.int32)  # how many answer groups hold it
-        for j in range(min(want[-1], width)):
-            g = drawn[:, j]
-            counts[rows, g] += 1
-            new = counts[rows, g]
-            real = g > 0
-            up = real & (new > top)
-            tie = real & (new == top) & ~up
-            top = np.where(up, new, top)
-            at_top = np.where(up, 1, np.where(tie, at_top + 1, at_top))
-            k = j + 1
-            if k in sums:
-                hit = (target > 0) & (top > 0) & (counts[rows, target] == top)
-                sums[k] += np.where(hit, 1.0 / np.maximum(at_top, 1), 0.0)
+        counts = np.zeros(p * n_groups, dtype=np.int32)
+        done = 0
+        for k in want:
+            counts += np.bincount((base + drawn[:, done:k]).ravel(), minlength=p * n_groups).astype(np.int32)
+            done = k
+            table = counts.reshape(p, n_groups)
+            answers = table[:, 1:]  # slot 0 (no answer) never wins
+            top = answers.max(axis=1) if n_groups > 1 else np.zeros(p, dtype=np.int32)
+            at_top = (answers == top[:, None]).sum(axis=1)
+            hit = (target > 0) & (top > 0) & (table[rows, target] == top)
+            sums[k] += np.where(hit, 1.0 / np.maximum(at_top, 1), 0.0)
     out = np.full((p, len(ks)), np.nan)
     for col, k in enumerate(ks):
         ok = n >= k
-        out[ok, col] = sums[int(k)][ok] / draws
+        if int(k) in sums:
+            out[ok, col] = sums[int(k)][ok] / draws
     return out
 
 

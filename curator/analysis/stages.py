@@ -20,7 +20,6 @@ class TagSamples(SampleMap):
     """
 
     model: str = "model"  # the label that names this model in the report (e.g. base, rl)
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("samples",)
     adds: ClassVar[tuple[str, ...]] = (f"samples.{TAG_FIELD}",)

@@ -193,6 +193,9 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown answer kind {kind!r}; use one of {KINDS}")
 
 
+check_kind = _check_kind  # public: stages check their ``kind=`` when they are built
+
+
 def _mv_timeout(timeout_s: int | None) -> int | None:
     """math-verify's alarm works only in the main thread; elsewhere the caller owns time limits."""
     return timeout_s if threading.current_thread() is threading.main_thread() else None

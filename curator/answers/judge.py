@@ -74,10 +74,10 @@ class Judge(CallsModel, Stage):
     only_ungradable: bool = True
     max_tokens: int = 256
     seed: int = 0
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer", "samples.extracted", "samples.correct")
     adds: ClassVar[tuple[str, ...]] = ("samples.judge_verdict", "samples.judge_error")
+    role: ClassVar[str] = "judge"
 
     def __post_init__(self) -> None:
         self.backend = resolve_backend(self.backend)

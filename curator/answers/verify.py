@@ -18,7 +18,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -28,8 +27,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
+from curator.answers import forms
 from curator.answers import grading as answers
-from curator.core.stage import Stage, StageOutput
+from curator.answers.process_context import verify_context
+from curator.code import execute as code_execute
+from curator.code import grade as code_grade
+from curator.code import harness as code_harness
+from curator.core.stage import Stage, StageOutput, runtime
 
 if TYPE_CHECKING:
     from curator.code.sandbox import SandboxConfig
@@ -93,11 +97,7 @@ def _worker_main(conn: Connection) -> None:
 
 
 def _context() -> mp.context.BaseContext:
-    if sys.platform.startswith("linux") and "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["curator.answers.verify"])  # workers start with sympy already imported
-        return ctx
-    return mp.get_context("spawn")
+    return verify_context()  # the pool's own forkserver (curator.answers.process_context)
 
 
 class _Worker:
@@ -300,25 +300,24 @@ class Verify(Stage):
     ks: tuple[int, ...] = (1,)  # pass@k reported for these k (Codex estimator)
     workers: int = 2  # the project's 2-core machines
     timeout_s: float = DEFAULT_TIMEOUT_S
-    label: str | None = None
     code: SandboxConfig | None = None  # code rows (kind "code"): sandbox and limits (curator.code)
+    _pool: Any = runtime()
+    _code_executor: Any = runtime()  # set by curator.code.grade for code rows
 
     needs: ClassVar[tuple[str, ...]] = ("answer", "samples")
     adds: ClassVar[tuple[str, ...]] = ("samples.extracted", "samples.correct", "samples.verify_error",
                                        "n_samples", "n_correct", "pass_rate", "maj_answer", "maj_frac",
                                        "maj_correct")
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading", "curator.answers.forms",
-                                               "curator.code.grade", "curator.code.execute", "curator.code.harness")
+    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, code_grade, code_execute, code_harness)
 
     def __post_init__(self) -> None:
         if self.kind != "code":
-            answers._check_kind(self.kind)
+            answers.check_kind(self.kind)
         self.ks = tuple(int(k) for k in self.ks)
         if any(k < 1 for k in self.ks):
             raise ValueError(f"Verify: every k in ks must be >= 1, got {self.ks}")
 
-    @property
-    def adds_(self) -> tuple[str, ...]:
+    def columns_added(self) -> tuple[str, ...]:
         return self.adds + tuple(f"pass_at_{k}" for k in self.ks)
 
     def setup(self, ctx: Any) -> None:

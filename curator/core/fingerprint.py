@@ -15,6 +15,7 @@ import json
 import sys
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 #: Parameter names whose values are secrets: never hashed into keys, never written anywhere.
@@ -25,10 +26,16 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-@lru_cache(maxsize=256)
-def module_source_hash(module_name: str) -> str:
-    """Hash of a module's source file (empty for modules without source, e.g. builtins)."""
-    module = sys.modules.get(module_name) or importlib.import_module(module_name)
+def module_source_hash(module: ModuleType | str) -> str:
+    """Hash of a module's source, read afresh: a file edited in a notebook hashes anew.
+
+    Empty for modules without source (builtins, extension modules).
+    """
+    if isinstance(module, str):
+        module = sys.modules.get(module) or importlib.import_module(module)
+    path = getattr(module, "__file__", None)
+    if path and path.endswith(".py") and Path(path).is_file():
+        return file_hash(path)
     try:
         return sha256_text(inspect.getsource(module))
     except (OSError, TypeError):
@@ -87,8 +94,16 @@ def canonical(value: Any) -> Any:
     )
 
 
+#: files up to this size are hashed on every call; larger ones (benchmark sets) are memoised
+MEMO_MIN_BYTES = 1 << 20
+
+
 @lru_cache(maxsize=1024)
-def _file_hash_cached(path: str, size: int, mtime_ns: int) -> str:
+def _file_hash_cached(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int) -> str:
+    return _read_hash(path)
+
+
+def _read_hash(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -97,19 +112,41 @@ def _file_hash_cached(path: str, size: int, mtime_ns: int) -> str:
 
 
 def file_hash(path: str | Path) -> str:
-    """sha256 of a file's bytes (memoised per size and mtime within a process)."""
-    st = Path(path).stat()
-    return _file_hash_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    """sha256 of a file's bytes.
+
+    Small files (source, rules, prompts) are read every time, so the key is their content;
+    large ones are memoised per path, size, inode and change times (any write changes those).
+    """
+    resolved = Path(path).resolve()
+    st = resolved.stat()
+    if st.st_size < MEMO_MIN_BYTES:
+        return _read_hash(str(resolved))
+    return _file_hash_cached(str(resolved), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def module_of(code: ModuleType | Any) -> ModuleType:
+    """The module itself, or the module that defines a function or class (``code_modules`` entries)."""
+    if isinstance(code, ModuleType):
+        return code
+    if isinstance(code, str):  # a dotted module name: accepted, but pass the module or a function of it
+        return sys.modules.get(code) or importlib.import_module(code)
+    name = getattr(code, "__module__", None)
+    if name is None:
+        raise TypeError(f"code_modules entry {code!r} is neither a module nor a function or class of one")
+    return sys.modules.get(name) or importlib.import_module(name)
 
 
 def stage_code_hash(stage: Any) -> str:
-    """The code a stage runs: its class's module, its declared code modules, its callables."""
-    modules = {type(stage).__module__, *getattr(stage, "code_modules", ())}
+    """The code a stage runs: its class's module(s), its declared ``code_modules``, its callables."""
+    modules = {type(stage).__module__: sys.modules.get(type(stage).__module__)}
+    for code in getattr(stage, "code_modules", ()):
+        module = module_of(code)
+        modules[module.__name__] = module
     for cls in type(stage).__mro__:
         mod = cls.__module__
         if mod.startswith(("curator.", "filters.", "pipelines.")) and mod not in ("curator.core.stage",):
-            modules.add(mod)
-    parts = {m: module_source_hash(m) for m in sorted(modules)}
+            modules[mod] = sys.modules.get(mod)
+    parts = {name: module_source_hash(module or name) for name, module in sorted(modules.items())}
     return sha256_text(json.dumps(parts, sort_keys=True))
 
 

@@ -9,7 +9,12 @@ A contributor writes one method:
 - ``Stage.apply(df)`` for anything else (global stages: dedup, balancing, selection).
 
 Stages are dataclasses: their fields are their parameters and go into the cache
-fingerprint. ``plain callables`` become stages through :func:`filter_stage` / :func:`map_stage`.
+fingerprint, except ``label`` (every stage's name override), the fields named in ``not_params``
+and the state a stage builds while it runs, declared with :func:`runtime`. Columns are declared
+in the ``needs`` / ``adds`` ClassVars; a stage whose columns depend on its parameters overrides
+``columns_needed()`` / ``columns_added()``. ``prepare`` (row columns before the work) and
+``report`` (extra ``info`` for the funnel) are hooks, so no stage overrides ``apply`` for
+bookkeeping. Plain callables become stages through :func:`filter_stage` / :func:`map_stage`.
 The runner (``curator.core.pipeline``) does the batching, caching, counting and reject keeping,
 so a stage never touches storage.
 """
@@ -27,6 +32,18 @@ import polars as pl
 from curator.core.samples import explode_samples, implode_samples
 
 Scope = Literal["row", "global"]
+
+
+class StageError(RuntimeError):
+    """A stage raised; the message names the stage and the batch so the person knows where."""
+
+
+def runtime(default: Any = None) -> Any:
+    """Declare state a stage builds while it runs (a pool, an index, a client).
+
+    Not a constructor argument, not compared, not printed, never in the fingerprint.
+    """
+    return field(default=default, init=False, repr=False, compare=False, metadata={"runtime": True})
 
 
 @dataclass
@@ -81,16 +98,45 @@ class Stage:
     batch_size: ClassVar[int] = 2048
     #: stages that create samples (generation) are exempt from the samples-conserved check
     produces_samples: ClassVar[bool] = False
-    #: extra modules whose source counts as this stage's code (e.g. the verifier)
-    code_modules: ClassVar[tuple[str, ...]] = ()
-    #: fields that are not parameters (do not change the output)
+    #: extra modules whose source counts as this stage's code (e.g. the verifier): module objects,
+    #: or functions / classes standing for the module that defines them
+    code_modules: ClassVar[tuple[Any, ...]] = ()
+    #: fields that are parameters of the run but do not change the output (besides ``label``)
     not_params: ClassVar[tuple[str, ...]] = ("label",)
+    #: what the stage is for, as the data card names it: teacher, reference, judge, probe,
+    #: dedup, decontamination, language ("" for the rest)
+    role: ClassVar[str] = ""
+
+    #: the stage's name in the funnel, the cache and ``--from`` (default: the class name in snake_case)
+    label: str | None = field(default=None, kw_only=True)
 
     @property
     def name(self) -> str:
         """The stage's name in the funnel, the cache and ``--from``."""
-        label = getattr(self, "label", None)
-        return label or _snake(type(self).__name__)
+        return self.label or _snake(type(self).__name__)
+
+    def columns_needed(self) -> tuple[str, ...]:
+        """Columns the stage reads (``needs``); override when they depend on parameters."""
+        return self.needs
+
+    def columns_added(self) -> tuple[str, ...]:
+        """Columns the stage adds (``adds``); override when they depend on parameters."""
+        return self.adds
+
+    def prepare(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Hook: row columns to add before the stage's work (e.g. each problem's language)."""
+        return df
+
+    def report(self, out: StageOutput) -> dict[str, Any]:
+        """Hook: extra ``info`` for the funnel and the card (e.g. the thresholds or spec used)."""
+        return {}
+
+    def finish_output(self, out: StageOutput) -> StageOutput:
+        """``out`` with the ``report`` hook's info added (the built-in ``apply`` methods call it)."""
+        extra = self.report(out)
+        if extra:
+            out.info = {**out.info, **extra}
+        return out
 
     def setup(self, ctx: RunContext) -> None:  # noqa: B027 - optional hook
         """Load heavy resources once, before the first batch (models, benchmark indexes)."""
@@ -103,8 +149,9 @@ class Stage:
         raise NotImplementedError(f"{type(self).__name__} must implement apply()")
 
     def params(self) -> dict[str, Any]:
-        """The parameters that go into the fingerprint."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in self.not_params}
+        """The parameters that go into the fingerprint (not ``label``, ``not_params`` or runtime state)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name != "label" and f.name not in self.not_params and not f.metadata.get("runtime")}
 
 
 def reject_frame(df: pl.DataFrame, reasons: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -126,8 +173,9 @@ class Filter(Stage):
         raise NotImplementedError(f"{type(self).__name__} must implement reasons()")
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
+        df = self.prepare(df)
         kept, rejects = reject_frame(df, self.reasons(df))
-        return StageOutput(kept, rejects)
+        return self.finish_output(StageOutput(kept, rejects))
 
 
 @dataclass
@@ -138,7 +186,7 @@ class Map(Stage):
         raise NotImplementedError(f"{type(self).__name__} must implement transform()")
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
-        return StageOutput(self.transform(df))
+        return self.finish_output(StageOutput(self.transform(self.prepare(df))))
 
 
 #: row columns copied next to each sample when a table is exploded for sample stages
@@ -157,11 +205,12 @@ class SampleMap(Stage):
         return df
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
+        df = self.prepare(df)
         flat = explode_samples(df, SAMPLE_CONTEXT)
         new = self.sample_columns(flat)
         new_cols = new if isinstance(new, dict) else {c: new[c] for c in new.columns if c not in flat.columns}
         flat = flat.with_columns([s.alias(n) for n, s in new_cols.items()])
-        return StageOutput(self.row_columns(implode_samples(df, flat)))
+        return self.finish_output(StageOutput(self.row_columns(implode_samples(df, flat))))
 
 
 @dataclass
@@ -179,13 +228,18 @@ class SampleFilter(Stage):
         """Optional: scores to keep on every sample (e.g. ``lang_ratio``), computed before dropping."""
         return {}
 
+    def score_samples(self, samples: pl.DataFrame) -> tuple[dict[str, pl.Series], pl.Series]:
+        """``(sample_columns, sample_reasons)``; override to compute both in one pass."""
+        return self.sample_columns(samples), self.sample_reasons(samples)
+
     def apply(self, df: pl.DataFrame) -> StageOutput:
+        df = self.prepare(df)
         flat = explode_samples(df, SAMPLE_CONTEXT)
-        extra = self.sample_columns(flat)
+        extra, reasons = self.score_samples(flat)
         if extra:
             flat = flat.with_columns([s.alias(n) for n, s in extra.items()])
-        kept, rejects = reject_frame(flat, self.sample_reasons(flat))
-        return StageOutput(implode_samples(df, kept), sample_rejects=rejects)
+        kept, rejects = reject_frame(flat, reasons)
+        return self.finish_output(StageOutput(implode_samples(df, kept), sample_rejects=rejects))
 
 
 @dataclass
@@ -193,9 +247,11 @@ class FunctionFilter(Filter):
     """A plain function ``fn(df) -> reasons`` used as a stage."""
 
     fn: Callable[[pl.DataFrame], pl.Series] = field(default=lambda df: pl.Series([None] * df.height))
-    label: str = "filter"
     needs_: tuple[str, ...] = ()
     not_params: ClassVar[tuple[str, ...]] = ("label", "needs_")
+
+    def columns_needed(self) -> tuple[str, ...]:
+        return self.needs_
 
     def reasons(self, df: pl.DataFrame) -> pl.Series:
         return self.fn(df)
@@ -206,23 +262,28 @@ class FunctionMap(Map):
     """A plain function ``fn(df) -> df`` used as a stage (must keep every row)."""
 
     fn: Callable[[pl.DataFrame], pl.DataFrame] = field(default=lambda df: df)
-    label: str = "map"
     needs_: tuple[str, ...] = ()
     adds_: tuple[str, ...] = ()
     not_params: ClassVar[tuple[str, ...]] = ("label", "needs_", "adds_")
+
+    def columns_needed(self) -> tuple[str, ...]:
+        return self.needs_
+
+    def columns_added(self) -> tuple[str, ...]:
+        return self.adds_
 
     def transform(self, df: pl.DataFrame) -> pl.DataFrame:
         return self.fn(df)
 
 
 def stage_needs(stage: Stage) -> tuple[str, ...]:
-    """Declared input columns, including those given to function stages."""
-    return tuple(getattr(stage, "needs_", ())) or stage.needs
+    """Declared input columns (``stage.columns_needed()``)."""
+    return tuple(stage.columns_needed())
 
 
 def stage_adds(stage: Stage) -> tuple[str, ...]:
-    """Declared output columns, including those given to function stages."""
-    return tuple(getattr(stage, "adds_", ())) or stage.adds
+    """Declared output columns (``stage.columns_added()``)."""
+    return tuple(stage.columns_added())
 
 
 def filter_stage(fn: Callable[[pl.DataFrame], pl.Series], name: str | None = None,

@@ -8,11 +8,11 @@ local run; Ray is an extra (``pip install 'reasoning-curator[ray]'``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from curator.core.run_options import RunOptions
 from curator.executors.config import (
     ExecutorConfig,
     ProcessesExecutor,
@@ -25,13 +25,9 @@ __all__ = ["ExecutorConfig", "ProcessesExecutor", "RayExecutor", "SlurmExecutor"
            "run_with_executor"]
 
 
-def run_with_executor(pipeline: Any, executor: str | ExecutorConfig, *, out_dir: str | Path | None = None,
-                      work_dir: str | Path | None = None, from_stage: str | None = None, seed: int = 0,
-                      console: Any = None, quiet: bool = False, command: str | None = None,
-                      request_cache: str | Path | None = None) -> pl.DataFrame | None:
-    """Run ``pipeline`` on a scale-out engine; returns the final table (None for Slurm: the jobs write it)."""
+def run_with_executor(pipeline: Any, options: RunOptions) -> pl.DataFrame | None:
+    """Run ``pipeline`` on the scale-out engine ``options.executor``; returns the final table
+    (None for Slurm: the jobs write it)."""
     from curator.executors.driver import ShardedRunner
 
-    config = executor_config(executor)
-    return ShardedRunner(pipeline, config, out_dir, work_dir, from_stage, seed, console, quiet, command,
-                         request_cache).run()
+    return ShardedRunner(pipeline, executor_config(options.executor), options).run()

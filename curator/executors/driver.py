@@ -2,8 +2,9 @@
 
 The pipeline is cut into units: stages already cached, runs of consecutive row stages
 (segments, run as datatrove tasks over shards) and global stages (barriers). Fingerprints,
-cache entries, the funnel, rejects, outputs and run.json are the local runner's, so a Ray or
-Slurm build writes what ``curator build`` writes locally, and either can resume the other's cache.
+cache entries, the funnel, rejects, outputs and run.json are the local runner's (its public
+methods and ``curator.core.accounting``), so a Ray or Slurm build writes what ``curator build``
+writes locally, and either can resume the other's cache.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
 
+from curator.core.accounting import clear_rejects, export_rejects, finish_run
 from curator.core.funnel import StageStats
-from curator.core.pipeline import Pipeline, Runner, StageError
-from curator.core.stage import StageOutput
+from curator.core.run_options import PipelineSpec, RunOptions
+from curator.core.runner import Runner
+from curator.core.stage import RunContext, StageError, StageOutput
 from curator.core.stage_cache import CacheEntry
 from curator.core.storage import StorageError, StoragePath, absolute, check_root, is_local
 from curator.executors.config import ExecutorConfig, ProcessesExecutor, RayExecutor, SlurmExecutor
@@ -28,7 +30,6 @@ from curator.executors.quiet import quiet_driver
 from curator.executors.shards import (
     Segment,
     Slot,
-    WorkerContext,
     commit_segment,
     prepare_segment,
     run_global,
@@ -50,66 +51,69 @@ class Unit:
 class RunPlan:
     """Everything the final step needs (it may run in another process, e.g. the last Slurm job)."""
 
-    pipeline: Pipeline
+    pipeline: PipelineSpec
     units: list[Unit]
     load_stats: StageStats
     fingerprints: dict[str, str]
     final_root: StoragePath
-    wctx: WorkerContext
-    command: str | None
+    ctx: RunContext  # the stages' context on a worker (no console)
+    options: RunOptions  # with absolute paths, as a worker must see them
     started: float
     logs: dict[str, StoragePath] = field(default_factory=dict)
 
 
-def run_global_unit(segments: list[Segment], slot: Slot, upstream: StoragePath, wctx: WorkerContext) -> StageStats:
+def run_global_unit(segments: list[Segment], slot: Slot, upstream: StoragePath, ctx: RunContext) -> StageStats:
     """Commit the row segments before a global stage, then run it (in the driver or a one-task job)."""
     for seg in segments:
         commit_segment(seg)
-    return run_global(slot, CacheEntry(upstream).stats(), upstream, wctx)
+    return run_global(slot, CacheEntry(upstream).stats(), upstream, ctx)
 
 
-def finish(plan: RunPlan, runner: Runner | None = None) -> pl.DataFrame:
-    """Funnel in stage order, rejects, outputs, funnel.json, run.json: exactly the local runner's."""
-    runner = runner or Runner(plan.pipeline, plan.wctx.out_dir, plan.wctx.work_dir, None, plan.wctx.seed,
-                              None, True, plan.command, plan.wctx.request_cache)
-    runner.stats = [plan.load_stats]
+def finish(plan: RunPlan, options: RunOptions | None = None, console: Any = None) -> pl.DataFrame:
+    """Funnel in stage order, rejects, outputs, funnel.json, run.json: exactly the local runner's.
+
+    ``options`` defaults to the plan's (quiet, as in the last Slurm job).
+    """
+    options = options or plan.options
+    out_dir = options.out_path(plan.pipeline.name)
+    stats = [plan.load_stats]
     for unit in plan.units:
         if unit.kind == "segment":
             assert unit.segment is not None
             all_stats = commit_segment(unit.segment)
         else:
             all_stats = [slot.entry.stats() for slot in unit.slots]
-        for slot, stats in zip(unit.slots, all_stats, strict=True):
+        for slot, part in zip(unit.slots, all_stats, strict=True):
             if unit.kind == "cached":
-                stats.cached, stats.seconds = True, 0.0
-            runner.stats.append(stats)
-            runner._export_rejects(slot.index, slot.stage.name, slot.entry)
+                part.cached, part.seconds = True, 0.0
+            stats.append(part)
+            export_rejects(out_dir, slot.index, slot.stage.name, slot.entry)
     df = CacheEntry(plan.final_root).kept()
-    runner._finish(df, plan.fingerprints, plan.started)
+    finish_run(plan.pipeline, options, stats, df, plan.fingerprints, plan.started, console)
     return df
 
 
 class ShardedRunner(Runner):
     """A run whose row stages go to a datatrove executor (processes, Ray or Slurm)."""
 
-    def __init__(self, pipeline: Pipeline, config: ExecutorConfig, out_dir: str | Path | None,
-                 work_dir: str | Path | None, from_stage: str | None, seed: int, console: Any, quiet: bool,
-                 command: str | None, request_cache: str | Path | None = None) -> None:
-        super().__init__(pipeline, out_dir, work_dir, from_stage, seed, console, quiet, command, request_cache)
+    def __init__(self, pipeline: PipelineSpec, config: ExecutorConfig, options: RunOptions) -> None:
+        super().__init__(pipeline, options)
         self.config = config
         if isinstance(config, SlurmExecutor) and not is_local(self.work_dir):
             raise StorageError(f"--executor slurm needs a work directory on a shared POSIX filesystem (sbatch reads "
                                f"its scripts from there), not {self.work_dir}; use --work-dir /shared/path")
+        # workers may start elsewhere: every path absolute, in the options and in the one run context
         self.work_dir = absolute(self.work_dir)
         self.out_dir = self.out_dir.resolve()
-        self.request_cache = self.ctx.request_cache_path.resolve()
-        self.ctx.request_cache = self.request_cache
-        self.wctx = WorkerContext(self.work_dir, self.out_dir, seed, request_cache=self.request_cache)
+        request_cache = self.ctx.request_cache_path.resolve()
+        self.options = replace(options, out_dir=self.out_dir, work_dir=self.work_dir, request_cache=request_cache)
+        self.ctx = RunContext(self.work_dir, self.out_dir, options.seed, self.console, request_cache)
+        self.worker_ctx = replace(self.ctx, console=None)
 
     # -- planning ----------------------------------------------------------------------------
     def _load_to_cache(self) -> tuple[StoragePath, str]:
         """Load as the local runner does; a DataFrame source is written to the cache for the shards."""
-        df, fp = self._load()
+        df, fp = self.load()
         entry = self.cache.entry("load", fp)
         if not entry.complete:
             entry.reset()
@@ -137,7 +141,7 @@ class ShardedRunner(Runner):
         for i, stage in enumerate(self.p.stages, start=1):
             fp = stage_fingerprint(stage, up_fp)
             entry = self.cache.entry(stage.name, fp)
-            cached = entry.complete and not self._forced(stage.name)
+            cached = entry.complete and not self.forced(stage.name)
             if not cached and self.forcing:
                 entry.reset()
             slot = Slot(i, stage, fp, entry.root, cached)
@@ -151,9 +155,10 @@ class ShardedRunner(Runner):
             upstream, up_fp = entry.root, fp
             fingerprints[stage.name] = fp
         flush()
-        return RunPlan(self.p, units, self.stats[0], fingerprints, upstream, self.wctx, self.command, time.time())
+        return RunPlan(self.p, units, self.stats[0], fingerprints, upstream, self.worker_ctx, self.options.for_worker(),
+                       time.time())
 
-    def _segment_logs(self, seg: Segment) -> StoragePath:
+    def segment_logs(self, seg: Segment) -> StoragePath:
         """datatrove's logging dir of a segment (completion markers, per-task logs); stale markers removed."""
         logs = self.work_dir / "executors" / seg.key
         prepare_segment(seg)
@@ -166,10 +171,10 @@ class ShardedRunner(Runner):
 
     # -- running -----------------------------------------------------------------------------
     def run(self) -> pl.DataFrame | None:
-        self._check_plan()
+        self.check_plan()
         check_root(self.work_dir)
         started = time.time()
-        self._prepare_out_dir()
+        clear_rejects(self.out_dir)
         load_root, load_fp = self._load_to_cache()
         plan = self._plan(load_root, load_fp)
         plan.started = started
@@ -188,17 +193,17 @@ class ShardedRunner(Runner):
             elif unit.kind == "global":
                 if not self.quiet:
                     self.console.print(f"[bold]{unit.slots[0].stage.name}[/] (global) on the driver")
-                run_global_unit(done, unit.slots[0], unit.upstream, self.wctx)
-        return finish(plan, self)
+                run_global_unit(done, unit.slots[0], unit.upstream, self.worker_ctx)
+        return finish(plan, self.options, self.console)
 
     def _run_segment(self, seg: Segment) -> None:
         from curator.executors.steps import SegmentStep, dumps
 
-        logs = self._segment_logs(seg)
+        logs = self.segment_logs(seg)
         names = ", ".join(s.stage.name for s in seg.slots)
         if not self.quiet:
             self.console.print(f"[bold]{names}[/] on {self.config.name}: {seg.tasks} shards (logs: {logs})")
-        step = SegmentStep(dumps((seg, self.wctx)), f"curator: {names}")
+        step = SegmentStep(dumps((seg, self.worker_ctx)), f"curator: {names}")
         with quiet_driver(self.quiet):
             executor = self._executor([step], seg.tasks, logs)
             executor.run()

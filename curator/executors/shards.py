@@ -18,25 +18,24 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from curator.core.funnel import StageStats, merge_counts
-from curator.core.io import write_table
-from curator.core.pipeline import (
-    StageError,
-    _normalise_output,
-    _reason_counts,
-    _samples_count,
-    _sum_info,
-    apply_batches,
+from curator.core.accounting import (
+    as_stage_output,
     gather_outputs,
+    merge_stats,
+    reason_counts,
+    samples_count,
     stage_stats,
 )
-from curator.core.stage import RunContext, Stage, stage_needs
+from curator.core.funnel import StageStats
+from curator.core.io import write_table
+from curator.core.runner import apply_batches
+from curator.core.stage import RunContext, Stage, StageError
 from curator.core.stage_cache import CacheEntry
 from curator.core.storage import (
     StoragePath,
@@ -78,20 +77,6 @@ class Segment:
         return f"{rank:05d}-of-{self.tasks:05d}"
 
 
-@dataclass
-class WorkerContext:
-    """What a worker needs to rebuild the stages' RunContext (no console: workers log to files)."""
-
-    work_dir: StoragePath
-    out_dir: Path
-    seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-    request_cache: Path | None = None
-
-    def run_context(self) -> RunContext:
-        return RunContext(self.work_dir, self.out_dir, self.seed, None, self.request_cache)
-
-
 # -- reading the upstream table in pieces -----------------------------------------------------
 def part_rows(files: list[StoragePath]) -> list[int]:
     """Rows per Parquet part, from the footers (nothing else is read)."""
@@ -117,7 +102,7 @@ def read_rows(files: list[StoragePath], counts: list[int], start: int, stop: int
 
 # -- one shard of a row segment ----------------------------------------------------------------
 @contextmanager
-def shard_lock(wctx: WorkerContext, segment: Segment, rank: int) -> Iterator[None]:
+def shard_lock(work_dir: Any, segment: Segment, rank: int) -> Iterator[None]:
     """Hold a kernel lock on the shard while it runs (local and shared-filesystem work dirs).
 
     A SIGKILLed driver can leave workers running (Ray ends a dead driver's tasks only when it
@@ -129,10 +114,10 @@ def shard_lock(wctx: WorkerContext, segment: Segment, rank: int) -> Iterator[Non
         import fcntl
     except ImportError:  # not POSIX
         fcntl = None  # type: ignore[assignment]
-    if fcntl is None or not isinstance(wctx.work_dir, Path):  # object stores have no locks
+    if fcntl is None or not isinstance(work_dir, Path):  # object stores have no locks
         yield
         return
-    folder = wctx.work_dir / "locks"
+    folder = work_dir / "locks"
     folder.mkdir(parents=True, exist_ok=True)
     key = segment.key or segment.slots[0].fp
     with open(folder / f"{key[:16]}-{segment.shard_name(rank)}.lock", "a") as fh:
@@ -143,18 +128,17 @@ def shard_lock(wctx: WorkerContext, segment: Segment, rank: int) -> Iterator[Non
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def run_shard(segment: Segment, rank: int, wctx: WorkerContext) -> list[StageStats]:
+def run_shard(segment: Segment, rank: int, ctx: RunContext) -> list[StageStats]:
     """Run every stage of the segment on shard ``rank``; batches already written are not redone."""
-    with shard_lock(wctx, segment, rank):
-        return _run_shard(segment, rank, wctx)
+    with shard_lock(ctx.work_dir, segment, rank):
+        return _run_shard(segment, rank, ctx)
 
 
-def _run_shard(segment: Segment, rank: int, wctx: WorkerContext) -> list[StageStats]:
+def _run_shard(segment: Segment, rank: int, ctx: RunContext) -> list[StageStats]:
     files = CacheEntry(segment.upstream).files("kept")
     counts = part_rows(files)
     start, stop = shard_range(sum(counts), rank, segment.tasks)
     df = read_rows(files, counts, start, stop)
-    ctx = wctx.run_context()
     out_stats = []
     for slot in segment.slots:
         entry = slot.entry.shard(segment.shard_name(rank))
@@ -166,7 +150,7 @@ def _run_shard(segment: Segment, rank: int, wctx: WorkerContext) -> list[StageSt
             stats = StageStats(slot.stage.name, slot.stage.scope, slot.fp)
         else:
             t0 = time.perf_counter()
-            rows_in, samples_in = df.height, _samples_count(df)
+            rows_in, samples_in = df.height, samples_count(df)
             outs = apply_batches(slot.stage, df, entry, ctx)
             df, stats = gather_outputs(slot.stage, slot.fp, outs, rows_in=rows_in, samples_in=samples_in)
             stats.seconds = time.perf_counter() - t0
@@ -180,22 +164,6 @@ def _run_shard(segment: Segment, rank: int, wctx: WorkerContext) -> list[StageSt
 def shard_done(segment: Segment, rank: int) -> bool:
     """Every stage of the segment has written this shard's counts (so the shard need not run)."""
     return all((s.entry.shard(segment.shard_name(rank)).root / "counts.json").exists() for s in segment.slots)
-
-
-def merge_shard_stats(slot: Slot, shards: list[StageStats]) -> StageStats:
-    """The stage's funnel entry: shard counts added up (reasons merged, info summed as per batch)."""
-    s = StageStats(slot.stage.name, slot.stage.scope, slot.fp)
-    for part in shards:
-        s.rows_in += part.rows_in
-        s.rows_out += part.rows_out
-        s.dropped = merge_counts(s.dropped, part.dropped)
-        s.samples_in += part.samples_in
-        s.samples_out += part.samples_out
-        s.samples_added += part.samples_added
-        s.samples_dropped = merge_counts(s.samples_dropped, part.samples_dropped)
-        s.seconds += part.seconds
-    s.info = _sum_info([p.info for p in shards])
-    return s
 
 
 def commit_segment(segment: Segment) -> list[StageStats]:
@@ -213,7 +181,7 @@ def commit_segment(segment: Segment) -> list[StageStats]:
                 raise StageError(f"stage {slot.stage.name!r}: shard {rank} of {segment.tasks} has not finished "
                                  f"({done} is missing); rerun the same command to resume the missing shards")
             shards.append(StageStats(**json.loads(done.read_text())))
-        stats = merge_shard_stats(slot, shards)
+        stats = merge_stats(slot.stage, slot.fp, shards)
         stats.check()
         entry.finish(stats)
         out.append(stats)
@@ -236,7 +204,7 @@ def prepare_segment(segment: Segment) -> None:
 
 # -- a global stage on the columns it needs ----------------------------------------------------
 def _projection(stage: Stage, columns: list[str]) -> list[str] | None:
-    needs = {n.split(".", 1)[0] for n in stage_needs(stage)}
+    needs = {n.split(".", 1)[0] for n in stage.columns_needed()}
     if not needs:
         return None  # the stage did not say what it reads: give it everything
     keep = [c for c in columns if c in needs or c == "id"]
@@ -279,7 +247,7 @@ def _join_rest(small: pl.DataFrame, files: list[StoragePath], counts: list[int],
     return joined.select([c for c in order if c in joined.columns])
 
 
-def run_global(slot: Slot, upstream: StageStats, upstream_root: StoragePath, wctx: WorkerContext) -> StageStats:
+def run_global(slot: Slot, upstream: StageStats, upstream_root: StoragePath, ctx: RunContext) -> StageStats:
     """Run a global stage on the gathered columns it needs; write its parts and stats."""
     stage, entry = slot.stage, slot.entry
     entry.reset()
@@ -287,14 +255,13 @@ def run_global(slot: Slot, upstream: StageStats, upstream_root: StoragePath, wct
     counts = part_rows(files)
     columns = _union_columns(files)
     cols = _projection(stage, columns)
-    ctx = wctx.run_context()
     t0 = time.perf_counter()
     out = None
     if cols is not None:
         small = _read_columns(files, cols).with_row_index(ROW)
         stage.setup(ctx)
         try:
-            out = _normalise_output(stage.apply(small), stage.name)
+            out = as_stage_output(stage.apply(small), stage.name)
         except pl.exceptions.ColumnNotFoundError:
             out = None  # it reads a column it did not declare: run it on the full table instead
         except Exception as err:
@@ -307,7 +274,7 @@ def run_global(slot: Slot, upstream: StageStats, upstream_root: StoragePath, wct
     if out is None:
         df = _read_columns(files, columns)
         outs = apply_batches(stage, df, entry, ctx)
-        _, stats = gather_outputs(stage, slot.fp, outs, rows_in=df.height, samples_in=_samples_count(df))
+        _, stats = gather_outputs(stage, slot.fp, outs, rows_in=df.height, samples_in=samples_count(df))
     else:
         stats = _write_projected(slot, out, files, counts, columns, upstream)
     stats.seconds = time.perf_counter() - t0
@@ -337,12 +304,12 @@ def _write_projected(slot: Slot, out: Any, files: list[StoragePath], counts: lis
                 continue
             full = _join_rest(piece, [f], [n], rest, order(kept), offset) if rest else piece.select(order(kept))
             offset += n
-            samples_out += _samples_count(full)
+            samples_out += samples_count(full)
             write_table(full, entry.root / f"part-{nparts:05d}.kept.parquet")
             nparts += 1
     else:  # reordered (sorting, selection): gather the kept rows' columns, keep the stage's order
         full = _join_rest(kept, files, counts, rest, order(kept)) if rest else kept.select(order(kept))
-        samples_out = _samples_count(full)
+        samples_out = samples_count(full)
         write_table(full, entry.root / "part-00000.kept.parquet")
     rej_full = None
     if out.rejects is not None and out.rejects.height:
@@ -360,7 +327,7 @@ def _write_projected(slot: Slot, out: Any, files: list[StoragePath], counts: lis
         write_table(srej.drop(ROW, strict=False), entry.root / "part-00000.sample_rejects.parquet")
     (entry.root / "part-00000.info.json").write_text(json.dumps(out.info, default=str))
     return stage_stats(slot.stage, slot.fp, rows_in=upstream.rows_out, rows_out=kept.height,
-                       dropped=_reason_counts(rej_full), samples_in=upstream.samples_out,
-                       samples_out=samples_out, samples_dropped=_reason_counts(srej),
-                       samples_with_rows=_samples_count(rej_full) if rej_full is not None else 0,
+                       dropped=reason_counts(rej_full), samples_in=upstream.samples_out,
+                       samples_out=samples_out, samples_dropped=reason_counts(srej),
+                       samples_with_rows=samples_count(rej_full) if rej_full is not None else 0,
                        infos=[out.info])

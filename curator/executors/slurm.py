@@ -102,9 +102,9 @@ def chain(runner: ShardedRunner, plan: RunPlan) -> list[Any]:
         if unit.kind == "segment":
             seg = unit.segment
             assert seg is not None
-            logs = runner._segment_logs(seg)
+            logs = runner.segment_logs(seg)
             names = ", ".join(s.stage.name for s in seg.slots)
-            step = SegmentStep(dumps((seg, runner.wctx)), f"curator: {names}")
+            step = SegmentStep(dumps((seg, runner.worker_ctx)), f"curator: {names}")
             prev = _executor(cfg, step, seg.tasks, logs, f"{cfg.job_name}-{seg.key[:2]}-rows", False, prev)
             done.append(seg)
         elif unit.kind == "global":
@@ -112,7 +112,7 @@ def chain(runner: ShardedRunner, plan: RunPlan) -> list[Any]:
             logs = runner.work_dir / "executors" / f"{slot.index:02d}-{slot.stage.name}-{slot.fp[:12]}"
             if (logs / "completions").exists():  # not cached, so it runs again (e.g. after --from)
                 shutil.rmtree(logs / "completions")
-            step = GlobalStep(dumps((list(done), slot, unit.upstream, runner.wctx)), f"curator: {slot.stage.name}")
+            step = GlobalStep(dumps((list(done), slot, unit.upstream, runner.worker_ctx)), f"curator: {slot.stage.name}")
             prev = _executor(cfg, step, 1, logs, f"{cfg.job_name}-{slot.index:02d}-{slot.stage.name}", True, prev)
         else:
             continue

@@ -84,10 +84,10 @@ class SegmentStep(CuratorStep):
     def run(self, data: Any = None, rank: int = 0, world_size: int = 1) -> None:
         from curator.executors.shards import run_shard
 
-        segment, wctx = loads(self.payload)
+        segment, ctx = loads(self.payload)
         if world_size != segment.tasks:
             raise ValueError(f"segment was split into {segment.tasks} shards but the executor runs {world_size} tasks")
-        stats = run_shard(segment, rank, wctx)
+        stats = run_shard(segment, rank, ctx)
         self.stat_update("rows_in", value=stats[0].rows_in)
         self.stat_update("rows_out", value=stats[-1].rows_out)
 

@@ -92,7 +92,6 @@ class CheckReplies(SampleFilter):
     """Drops replies that are failed, truncated, empty, or think too long to count as non-thinking."""
 
     max_thought_words: int = SHORT_COT_WORDS  # a "short CoT" (R1) longer than this is reasoning data
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("samples",)
 

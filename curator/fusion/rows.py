@@ -18,7 +18,6 @@ class ReplyMessages(Map):
     """``messages`` from each prompt's first kept reply: a short thought (R1) stays in ``<think>``,
     no thought gives the empty think block; rows without a usable reply get null ``messages``."""
 
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "samples")
     adds: ClassVar[tuple[str, ...]] = ("messages", "mode")

@@ -33,7 +33,6 @@ class Fuse(Stage):
     domain_shares: dict[str, float] = field(default_factory=dict)  # per-domain shares; {} = as available
     flags: bool = True  # /think on thinking turns too (False: Qwen3's default mode is thinking)
     seed: int = 0
-    label: str | None = None
 
     scope: ClassVar[str] = "global"
     needs: ClassVar[tuple[str, ...]] = ("id", "problem", "kind", "reasoning", "reply")

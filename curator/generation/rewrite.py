@@ -84,7 +84,6 @@ class Rewrite(CallsModel, Stage):
     seed: int = 0
     workers: int = 2
     timeout_s: float = DEFAULT_TIMEOUT_S
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer", "samples.correct", "samples.extracted")
     adds: ClassVar[tuple[str, ...]] = ("samples.rewrite_trigger", "samples.rewrite_status", "samples.original_text")

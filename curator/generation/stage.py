@@ -8,14 +8,15 @@ a recorded sample, never a row of nulls; the counts go to the funnel's ``info``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import polars as pl
 
 from curator.core.samples import explode_samples
-from curator.core.stage import SAMPLE_CONTEXT, RunContext, Stage, StageOutput
+from curator.core.stage import SAMPLE_CONTEXT, RunContext, Stage, StageOutput, runtime
 from curator.core.table import SAMPLE_FIELDS, SAMPLES_DTYPE
+from curator.generation import parsing, prompts
 from curator.generation.client import Generator
 from curator.generation.model_stage import resolve_backend
 from curator.generation.parsing import to_sample
@@ -37,17 +38,17 @@ class Generate(Stage):
     seed: int = 0  # sample i is drawn with seed + i
     truncation: Literal["keep", "drop", "retry"] = "keep"
     retry_max_tokens: int | None = None  # budget of the one retry; None = 2 * max_tokens
-    label: str | None = None
     progress: bool = True
 
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = tuple(["samples"] + [f"samples.{f}" for f in SAMPLE_FIELDS])
     batch_size: ClassVar[int] = 256  # rows per batch: k * 256 requests in flight together
     produces_samples: ClassVar[bool] = True
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.generation.prompts", "curator.generation.parsing")
+    code_modules: ClassVar[tuple[Any, ...]] = (prompts, parsing)
     not_params: ClassVar[tuple[str, ...]] = ("label", "progress")
 
-    _gen: Any = field(default=None, init=False, repr=False, compare=False)
+    role: ClassVar[str] = "teacher"
+    _gen: Any = runtime()
 
     def __post_init__(self) -> None:
         self.backend = resolve_backend(self.backend)

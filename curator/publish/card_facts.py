@@ -127,7 +127,7 @@ def languages(build: Build) -> dict[str, Any] | None:
     for s in build.funnel:
         for kind, reasons in (("rows", s.get("dropped") or {}), ("samples", s.get("samples_dropped") or {})):
             for reason, n in reasons.items():
-                if "lang" in reason.lower() or "lang" in s["stage"].lower():
+                if "lang" in reason.lower() or roles(build).get(s["stage"]) == "language":
                     if reason != "row dropped":
                         drops.append({"stage": s["stage"], "kind": kind, "reason": reason, "n": n})
     if not counts and not ratio and not drops:
@@ -179,15 +179,13 @@ def _identities(value: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _role(stage: str) -> str:
-    s = stage.lower()
-    if "reference" in s or "consensus" in s or "judge" in s:
-        return "reference / judge"
-    if "probe" in s or "difficulty" in s or "pass" in s:
-        return "probe"
-    if "generat" in s or "teacher" in s or "sample" in s:
-        return "teacher"
-    return "model"
+def roles(build: Build) -> dict[str, str]:
+    """Stage name -> the ``role`` the stage declared (``Stage.role``), from run.json."""
+    return {st["name"]: st.get("role") or "" for st in build.run.get("stages") or []}
+
+
+#: how the card names a declared role of a stage that calls a model
+MODEL_ROLES = {"teacher": "teacher", "reference": "reference / judge", "judge": "reference / judge", "probe": "probe"}
 
 
 def models(build: Build) -> dict[str, Any] | None:
@@ -203,7 +201,7 @@ def models(build: Build) -> dict[str, Any] | None:
         for ident in idents:
             model = ident.get("model") or ident.get("model_path") or ident.get("name") or ident.get("type")
             rest = {k: v for k, v in ident.items() if k not in ("model", "type") and not isinstance(v, (dict, list))}
-            stages.append({"stage": st["name"], "role": _role(st["name"]), "model": display_text(str(model)),
+            stages.append({"stage": st["name"], "role": MODEL_ROLES.get(st.get("role") or "", "model"), "model": display_text(str(model)),
                            "backend": ident.get("kind") or ident.get("type", ""), "identity": display_value(rest), "sampling": sampling})
     sample_models = []
     flat = _flat_samples(build.table)
@@ -267,11 +265,12 @@ def _benchmark_rows(info: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[st
     return rows, {k: v for k, v in info.items() if k != "benchmarks"}
 
 
-def stage_reports(funnel: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]] | None:
-    """Stages whose name contains one of ``keys``: rows removed (from the funnel) and their info."""
+def stage_reports(build: Build, role: str) -> list[dict[str, Any]] | None:
+    """Stages that declared ``role``: rows removed (from the funnel) and their info."""
     out = []
-    for s in funnel:
-        if any(k in s["stage"].lower() for k in keys):
+    declared = roles(build)
+    for s in build.funnel:
+        if declared.get(s["stage"]) == role:
             dropped = s.get("dropped") or {}
             benchmarks, rest = _benchmark_rows(s.get("info") or {})
             out.append({"stage": s["stage"], "rows_in": s["rows_in"], "removed": sum(dropped.values()),
@@ -279,17 +278,18 @@ def stage_reports(funnel: list[dict[str, Any]], keys: tuple[str, ...]) -> list[d
     return out or None
 
 
-_REPORTED = ("decontam", "contamination", "dedup", "duplicate")
+_REPORTED = ("decontamination", "dedup")
 
 
-def other_reports(funnel: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def other_reports(build: Build) -> list[dict[str, Any]]:
     """Info of the remaining stages (what a stage chose to report, e.g. thresholds it used)."""
-    return [{"stage": s["stage"], "info": _info_items(s["info"])} for s in funnel
-            if s.get("info") and not any(k in s["stage"].lower() for k in _REPORTED)]
+    declared = roles(build)
+    return [{"stage": s["stage"], "info": _info_items(s["info"])} for s in build.funnel
+            if s.get("info") and declared.get(s["stage"]) not in _REPORTED]
 
 
 def dedup(build: Build) -> dict[str, Any] | None:
-    stages = stage_reports(build.funnel, ("dedup", "duplicate"))
+    stages = stage_reports(build, "dedup")
     groups = None
     df = build.table
     if df is not None and "dup_group" in df.columns:

@@ -32,7 +32,10 @@ def _clip(text: str, n: int = EXAMPLE_CHARS) -> str:
 def fusion(build: Build) -> dict[str, Any] | None:
     """Rows per mode and domain with shares, and one example conversation per mode."""
     df = build.table
-    if df is None or not {"mode", "messages"} <= set(df.columns) or df.height == 0:
+    if df is None or not {"mode", "messages"} <= set(df.columns):
+        return None
+    df = df.filter(pl.col("messages").is_not_null())  # a prompt without a usable reply has no row to show
+    if df.height == 0:
         return None
     domain = df["domain"].fill_null("(none)") if "domain" in df.columns else pl.Series(["(none)"] * df.height)
     counts = (df.select(pl.col("mode"), domain.alias("domain")).group_by("mode", "domain").len()

@@ -28,6 +28,7 @@ import polars as pl
 from curator.core.io import write_table
 from curator.core.outputs import OutputFile, check_name
 from curator.core.samples import explode_samples
+from curator.publish.grading_fields import grading_fields
 from curator.selection.curriculum import iter_splits
 
 PerProblem = Literal["one", "all"]
@@ -35,6 +36,12 @@ Format = Literal["jsonl", "parquet"]
 
 #: the MATH-style instruction verl's MATH preprocessing and DeepScaleR append to each problem
 BOXED_INSTRUCTION = "Let's think step by step and output the final answer within \\boxed{}."
+#: a data_source verl's default_compute_score knows (its boxed-answer MATH scorer), so a run
+#: without custom_reward_function still gets a reward instead of NotImplementedError; the
+#: row's own source goes to extra_info.source
+VERL_DATA_SOURCE = "lighteval/MATH"
+#: extra_info fields curator.rewards.verl_reward grades with (besides split, index, id)
+GRADING_INFO = ("source", "answer_kind", "options", "language", "max_response_length")
 
 
 def _parts(df: pl.DataFrame, split: str, split_column: str | None) -> list[tuple[str, pl.DataFrame]]:
@@ -86,10 +93,27 @@ def _message(role: str | pl.Expr, content: pl.Expr, role_key: str = "role", cont
     return pl.struct(role_expr.alias(role_key), content.cast(pl.String).alias(content_key))
 
 
-def sft_messages(flat: pl.DataFrame, system: str | None = None, think: bool = True) -> pl.Series:
-    """A ``messages`` list per chosen sample: [system], user (problem), assistant (think + answer)."""
-    turns = ([_message("system", pl.lit(system))] if system else []) + [
-        _message("user", pl.col("problem")), _message("assistant", assistant_content(think))]
+def sft_messages(flat: pl.DataFrame, system: str | None = None, think: bool = True,
+                 reasoning_field: str | None = None) -> pl.Series:
+    """A ``messages`` list per chosen sample: [system], user (problem), assistant (think + answer).
+
+    ``reasoning_field`` (``reasoning_content`` for Qwen3-style templates, ``thinking`` for
+    GPT-OSS): the reasoning goes in that key of the assistant message and ``content`` holds
+    the answer, for chat templates that render the reasoning from its own field (and drop a
+    ``<think>`` block written into ``content``).
+    """
+    if reasoning_field is None:
+        turns = ([_message("system", pl.lit(system))] if system else []) + [
+            _message("user", pl.col("problem")), _message("assistant", assistant_content(think))]
+        return flat.select(pl.concat_list(turns).alias("messages"))["messages"]
+    none = pl.lit(None, dtype=pl.String).alias(reasoning_field)
+    reasoning = pl.col("reasoning").str.strip_chars() if think else pl.lit(None, dtype=pl.String)
+    turns = ([pl.struct(pl.lit("system").alias("role"), pl.lit(system).alias("content"), none)] if system else []) + [
+        pl.struct(pl.lit("user").alias("role"), pl.col("problem").cast(pl.String).alias("content"), none),
+        pl.struct(pl.lit("assistant").alias("role"),
+                  pl.when(pl.col("reasoning").is_not_null()).then(assistant_content(False))
+                  .otherwise(pl.col("text").fill_null("")).alias("content"),
+                  reasoning.alias(reasoning_field))]
     return flat.select(pl.concat_list(turns).alias("messages"))["messages"]
 
 
@@ -122,13 +146,14 @@ class SFTMessages:
     split_column: str | None = None  # "splits" / "split": one file per curriculum stage
     format: Format = "jsonl"
     keep_columns: tuple[str, ...] = ("id", "source", "domain")
+    reasoning_field: str | None = None  # None: <think> inside content; "reasoning_content": its own key
 
     def rows(self, df: pl.DataFrame) -> pl.DataFrame:
         ctx = tuple(dict.fromkeys(("id", "problem", *self.keep_columns)))
         flat = chosen_samples(df, self.per_problem, self.require_correct, ctx)
         _check_rows(flat, df, self.on_missing, "SFT export")
         keep = [c for c in self.keep_columns if c in flat.columns]
-        return flat.select(sft_messages(flat, self.system, self.think), *keep)
+        return flat.select(sft_messages(flat, self.system, self.think, self.reasoning_field), *keep)
 
     def write(self, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:
         files = [_write(self.rows(part), out_dir, self.config, name, self.format)
@@ -190,11 +215,16 @@ def rl_prompt(system: str | None, instruction: str | None) -> pl.Expr:
 
 @dataclass
 class VerlParquet:
-    """RL prompts in verl's Parquet schema; rows without a gold answer are an error (no reward)."""
+    """RL prompts in verl's Parquet schema; rows without a gold answer are an error (no reward).
+
+    ``extra_info`` carries what ``curator.rewards.verl_reward.compute_score`` grades with:
+    ``answer_kind``, ``options`` (JSON), ``language``, ``max_response_length``, and the row's
+    ``source``.
+    """
 
     config: str = "verl"
     split: str = "train"
-    data_source: str | None = None  # None: the row's source; verl picks the reward function by it
+    data_source: str | None = VERL_DATA_SOURCE  # verl picks its default scorer by it; None: the row's source
     ability: str = "math"
     system: str | None = None
     instruction: str | None = BOXED_INSTRUCTION  # verl MATH example, DeepScaleR
@@ -202,6 +232,9 @@ class VerlParquet:
     # sampling_weight: Kimi k1.5 prioritized sampling (curator.selection.priority), read by
     # curator.analysis.verl_sampler.PrioritizedSampler
     extra_columns: tuple[str, ...] = ("domain", "difficulty", "pass_rate", "bin", "sampling_weight")
+    kind: str = "math"  # answer kind of rows whose meta / answer_kind column names none (as Verify)
+    language: str | None = None  # target language of the reasoning; None: the row's, else detected
+    max_response_length: int | None = None  # L_max of the overlong punishment (verl data.max_response_length)
 
     def table(self, df: pl.DataFrame, split: str) -> object:
         import pyarrow as pa
@@ -210,19 +243,27 @@ class VerlParquet:
         if df.select(gold.is_null() | (gold.str.strip_chars() == "")).to_series().any():
             raise ValueError("verl export: every RL prompt needs a gold answer (or, for code, tests) for its rule "
                              "reward; drop rows without one first (rl_pool.Evaluable)")
-        extras = [c for c in self.extra_columns if c in df.columns]
+        extras = [c for c in self.extra_columns if c in df.columns and c not in GRADING_INFO]  # written below
         types = {"domain": pa.string(), "bin": pa.string(), "difficulty": pa.float64(), "pass_rate": pa.float64(),
                  "sampling_weight": pa.float64()}
-        schema = verl_schema({c: types.get(c, pa.string()) for c in extras})
+        grading = {"source": pa.string(), "answer_kind": pa.string(), "options": pa.string(),
+                   "language": pa.string(), "max_response_length": pa.int64()}
+        schema = verl_schema({**grading, **{c: types.get(c, pa.string()) for c in extras}})
         source = pl.lit(self.data_source) if self.data_source else pl.col("source").fill_null("curator")
+        fields = grading_fields(df, self.kind, self.language)
+        df = df.with_columns(fields.rename({c: f"_g_{c}" for c in fields.columns}))
+        row_source = pl.col("source").cast(pl.String) if "source" in df.columns else pl.lit(None, dtype=pl.String)
         out = df.select(
             source.cast(pl.String).alias("data_source"),
             rl_prompt(self.system, self.instruction).alias("prompt"),
             pl.lit(self.ability).alias("ability"),
             pl.struct(pl.lit("rule").alias("style"), gold.alias("ground_truth")).alias("reward_model"),
             pl.struct(pl.lit(split).alias("split"), pl.int_range(pl.len(), dtype=pl.Int64).alias("index"),
-                      pl.col("id"), *[pl.col(c).cast(pl.Float64 if types.get(c) == pa.float64() else pl.String)
-                                      for c in extras]).alias("extra_info"),
+                      pl.col("id"), row_source.alias("source"),
+                      *[pl.col(f"_g_{c}").alias(c) for c in ("answer_kind", "options", "language")],
+                      pl.lit(self.max_response_length, dtype=pl.Int64).alias("max_response_length"),
+                      *[pl.col(c).cast(pl.Float64 if types.get(c) == pa.float64() else pl.String)
+                        for c in extras]).alias("extra_info"),
         )
         return out.to_arrow().cast(schema)
 
@@ -243,7 +284,12 @@ class VerlParquet:
 
 @dataclass
 class GRPOPrompts:
-    """``prompt`` / ``problem`` / ``solution`` rows for TRL's GRPOTrainer and open-r1's GRPO script."""
+    """``prompt`` / ``problem`` / ``solution`` rows for TRL's GRPOTrainer and open-r1's GRPO script.
+
+    Also the columns ``curator.rewards.trl_reward`` grades with (TRL passes every column to
+    reward functions): ``answer``, ``answer_kind``, ``options`` (JSON), ``language``, and
+    ``label``, the same as one JSON object for OpenRLHF's ``--label_key label``.
+    """
 
     config: str = "grpo"
     split: str = "train"
@@ -254,13 +300,23 @@ class GRPOPrompts:
     format: Format = "parquet"
     # tests: the code reward; sampling_weight: Kimi k1.5 prioritized sampling (curator.selection.priority)
     keep_columns: tuple[str, ...] = ("id", "source", "domain", "difficulty", "tests", "sampling_weight")
+    kind: str = "math"  # answer kind of rows whose meta / answer_kind column names none (as Verify)
+    language: str | None = None  # target language of the reasoning; None: the row's, else detected
+    max_response_length: int | None = None  # L_max of the overlong punishment, written to each row
 
     def rows(self, df: pl.DataFrame) -> pl.DataFrame:
         gold = pl.col("answer").cast(pl.String)
         solution = pl.concat_str([pl.lit("$\\boxed{"), gold, pl.lit("}$")]) if self.boxed_solution else gold
         keep = [c for c in self.keep_columns if c in df.columns]
-        return df.select(rl_prompt(self.system, self.instruction).alias("prompt"), pl.col("problem"),
-                         solution.alias("solution"), pl.col("answer"), *keep)
+        fields = grading_fields(df, self.kind, self.language)
+        grading = [pl.col(f"_g_{c}").alias(c) for c in fields.columns]
+        grading.append(pl.lit(self.max_response_length, dtype=pl.Int64).alias("max_response_length"))
+        label_gold = pl.coalesce(gold, pl.col("tests").cast(pl.String)) if "tests" in df.columns else gold  # code
+        label = pl.struct(label_gold.alias("answer"), *grading).struct.json_encode().alias("label")
+        keep = [c for c in keep if c not in fields.columns]
+        return df.with_columns(fields.rename({c: f"_g_{c}" for c in fields.columns})).select(
+            rl_prompt(self.system, self.instruction).alias("prompt"), pl.col("problem"), solution.alias("solution"),
+            pl.col("answer"), *grading, label, *keep)
 
     def write(self, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:
         return [_write(self.rows(part), out_dir, self.config, name, self.format)

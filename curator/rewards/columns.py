@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from curator.answers.grading import MV_TIMEOUT_S, Options, grade
-from curator.core.stage import SampleMap
+from curator.core.stage import SampleMap, StageOutput
 
 _OPEN, _CLOSE = "<think>", "</think>"
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{\s*[^\s}]")
@@ -64,7 +64,6 @@ def accuracy_reward(text: str | None, gold: str | None, kind: str = "math", *, o
 class Rewards(SampleMap):
     """Adds ``reward_accuracy`` (from ``samples.correct``, set by ``Verify``) and ``reward_format``."""
 
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("samples.correct",)
     adds: ClassVar[tuple[str, ...]] = ("samples.reward_accuracy", "samples.reward_format")
@@ -78,10 +77,8 @@ class Rewards(SampleMap):
         return {"reward_accuracy": acc.alias("reward_accuracy"),
                 "reward_format": pl.Series("reward_format", fmt, pl.Float64)}
 
-    def apply(self, df: pl.DataFrame) -> Any:
-        out = super().apply(df)
-        out.info = {"rewards": REWARD_SPEC}
-        return out
+    def report(self, out: StageOutput) -> dict[str, Any]:
+        return {"rewards": REWARD_SPEC}
 
 
 def _provider_reasoning(text: str | None, reasoning: str | None) -> str | None:

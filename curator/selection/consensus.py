@@ -22,10 +22,11 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from curator.answers import forms, verify
 from curator.answers import grading as answers
 from curator.answers.forms import text_answer
 from curator.answers.verify import DEFAULT_TIMEOUT_S, VerifyPool, counted, row_kinds, sample_response
-from curator.core.stage import Stage, StageOutput, reject_frame
+from curator.core.stage import Stage, StageOutput, reject_frame, runtime
 from curator.generation.model_stage import CallsModel, resolve_backend
 
 
@@ -140,22 +141,22 @@ class Consensus(CallsModel, Stage):
     timeout_s: float = DEFAULT_TIMEOUT_S
     judge: Any = None  # a backend (or kind) asked where rules cannot decide; None: such items are dropped
     judge_max_tokens: int = 256
-    label: str | None = None
+    _console: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
     adds: ClassVar[tuple[str, ...]] = ("reference_answer", "reference_frac", "agrees_with_reference",
                                        "pseudo_label", "agreement_by")
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading", "curator.answers.forms", "curator.answers.verify")
+    role: ClassVar[str] = "reference"
+    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, verify)
 
     def __post_init__(self) -> None:
-        answers._check_kind(self.kind)
+        answers.check_kind(self.kind)
         self.backend = resolve_backend(self.backend)
         self.judge = resolve_backend(self.judge)
         if self.k < 1 or not 0.0 <= self.tau <= 1.0:
             raise ValueError(f"Consensus: need k >= 1 and 0 <= tau <= 1, got k={self.k}, tau={self.tau}")
 
-    @property
-    def needs_(self) -> tuple[str, ...]:
+    def columns_needed(self) -> tuple[str, ...]:
         if self.backend is None:
             return ("answer", self.reference_column or "samples")
         return self.needs

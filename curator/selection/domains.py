@@ -25,12 +25,17 @@ def _data_file(name: str) -> Path:
     return Path(str(resources.files("curator") / "data" / name))
 
 
-@lru_cache(maxsize=8)
 def _load_json(path: str) -> dict:
+    """The file read afresh each time (an edited rules file counts at once); parsed once per content."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return _parse_json(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         raise ValueError(f"cannot read domain rules {path}: {err}; fix the file or pass another rules=") from err
+
+
+@lru_cache(maxsize=8)
+def _parse_json(text: str) -> dict:
+    return json.loads(text)
 
 
 def load_keyword_rules(path: str | Path | None = None) -> tuple[dict[str, list[str]], str]:

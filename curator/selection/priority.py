@@ -39,7 +39,6 @@ class PriorityWeights(Map):
     """Adds ``sampling_weight`` from ``pass_rate`` (Kimi k1.5 prioritized sampling)."""
 
     floor: float = 0.05  # smallest weight, so a solved problem is still drawn now and then (unconfirmed)
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("pass_rate",)
     adds: ClassVar[tuple[str, ...]] = (WEIGHT_COLUMN,)

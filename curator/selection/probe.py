@@ -13,6 +13,14 @@ from typing import Any, ClassVar
 import polars as pl
 
 from curator.core.stage import Filter, SampleFilter, Stage
+from curator.generation.stage import Generate
+
+
+@dataclass
+class Probe(Generate):
+    """Generation by the probe model: its answers measure difficulty (the card lists it as a probe)."""
+
+    role: ClassVar[str] = "probe"
 
 
 @dataclass
@@ -38,10 +46,9 @@ def probe_stages(backend: Any, *, max_tokens: int, template: str | None = None, 
                  k: int = 1) -> list[Stage]:
     """Greedy probe answers -> graded -> solved problems dropped -> probe answers set aside."""
     from curator.answers.verify import Verify
-    from curator.generation import Generate
 
     return [
-        Generate(backend=backend, k=k, temperature=0.0, max_tokens=max_tokens, template=template, seed=seed,
+        Probe(backend=backend, k=k, temperature=0.0, max_tokens=max_tokens, template=template, seed=seed,
                  label="probe"),
         Verify(label="probe_verify"),
         SolvedByProbe(),

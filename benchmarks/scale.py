@@ -1,19 +1,34 @@
-"""How cost grows with input: load -> quality -> language -> exact + near dedup -> decontaminate -> write.
+"""How cost grows with input, for problems and for long chains of thought, against plain loops.
 
-Generated problems (templated arithmetic and word problems, 5% exact and 5% near duplicates
-planted, 3% Chinese, 2% without an answer, a few copied from the sample benchmark). Each
-(size, engine) runs in a fresh process; peak memory is the largest sampled RSS sum of that
-process and every process under it (Ray's raylet and workers included).
+Problems: the cold-start recipe's CPU stages before generation, taken from
+``pipelines/cold_start.py`` itself (quality rules, exact + near dedup, decontamination,
+keyword domains), then problem-language detection (``filters.language.ProblemLanguage``, the
+default detector), on generated problems (``benchmarks/scale_data.py``: English and Chinese
+from shared templates and numbers, real-length statements). The plain loop applies the same
+rules per row in Python: ``quality_reason``, seeded langdetect, exact dedup on normalized
+text, datasketch MinHash LSH for near duplicates, word 8-gram decontamination.
 
-    python benchmarks/scale.py                       # 100k, 300k, 1M locally and on Ray x1, x2
-    python benchmarks/scale.py --sizes 20000 --ray-sizes 20000   # quick
+Samples: generated long chains (~4k tokens; correct, wrong, truncated, mixed-language and
+repetitive) through Verify -> Readability -> LanguageConsistency -> RejectionSample as the
+recipe configures them, streamed in bounded memory (``curator.core.streaming``). The plain
+loop: math-verify parse + verify of every whole chain and langdetect on it.
+
+Every (size, contender) runs in a fresh process; peak memory is the largest sampled RSS sum
+of that process and its children (workers included). Contenders alternate order per repeat.
+
+    python benchmarks/scale.py problems --sizes 100000,300000,1000000 --plain-sizes 100000
+    python benchmarks/scale.py samples --sizes 100000 --plain 1000
+    python benchmarks/scale.py rules --sizes 100000                  # quality rules and domains vs references
+    python benchmarks/scale.py problems --sizes 100000 --ray 1,2     # the Ray executor, 1 and 2 workers
+    python benchmarks/scale.py samples --sizes 100000 --ray 1,2 --plain 0
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
+import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,60 +38,10 @@ from pathlib import Path
 
 import polars as pl
 
-NAMES = ["Ava", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goro", "Hana", "Ivan", "Jon", "Kemal", "Lena"]
-ITEMS = ["apples", "marbles", "stamps", "books", "coins", "shells", "pencils", "cards", "stickers", "beads"]
-VERBS = ["buys", "finds", "collects", "receives", "wins", "borrows"]
-ZH = "小明有{a}个苹果，又买了{b}个，然后送给朋友{c}个。他现在有多少个苹果？"
-
-
-def make_problems(n: int, seed: int = 0) -> pl.DataFrame:
-    """``n`` problems with planted duplicates; deterministic for a seed."""
-    rng = random.Random(seed)
-    problems, answers = [], []
-    for _ in range(n):
-        r = rng.random()
-        if problems and r < 0.05:  # exact duplicate (whitespace / case changed)
-            j = rng.randrange(len(problems))
-            problems.append("  " + problems[j].upper() if rng.random() < 0.5 else problems[j] + " ")
-            answers.append(answers[j])
-            continue
-        if problems and r < 0.10:  # near duplicate: words changed, numbers kept
-            j = rng.randrange(len(problems))
-            problems.append(problems[j].replace("How many", "How many in total,").replace(" then ", " later "))
-            answers.append(answers[j])
-            continue
-        a, b, c = rng.randint(10, 999), rng.randint(10, 999), rng.randint(1, 9)
-        if r < 0.13:
-            problems.append(ZH.format(a=a, b=b, c=c))
-            answers.append(str(a + b - c))
-            continue
-        who, item, verb = rng.choice(NAMES), rng.choice(ITEMS), rng.choice(VERBS)
-        problems.append(f"{who} has {a} {item}. {who} then {verb} {b} more {item} and gives {c} to a friend "
-                        f"on each of {c} days. How many {item} does {who} have now? ({rng.randrange(10**9)})")
-        answers.append(None if r > 0.98 else str(a + b - c * c))
-    return pl.DataFrame({"problem": problems, "answer": answers, "source": "synthetic"})
-
-
-def pipeline(path: str, benchmark: str):  # noqa: ANN201 - a curator Pipeline
-    from curator import Pipeline, map_stage
-    from curator.core.sources import ReadProblems
-    from filters.decontaminate import Decontaminate
-    from filters.dedup import Dedup
-    from filters.language import script_language
-    from filters.quality import ProblemQuality, QualityRules
-
-    def detect_language(df: pl.DataFrame) -> pl.DataFrame:
-        # script rules only: filters.language.detect_language builds a langdetect factory (loads
-        # every profile) per row, about 5 ms a row, which would dominate every size here
-        langs = [script_language(p or "") or "en" for p in df["problem"]]
-        return df.with_columns(pl.Series("language", langs, dtype=pl.String))
-
-    return Pipeline("scale", ReadProblems(path=path, split=None), [
-        ProblemQuality(rules=QualityRules(unparseable_answer=False)),
-        map_stage(detect_language, name="language", needs=("problem",), adds=("language",)),
-        Dedup(),
-        Decontaminate(benchmarks=(benchmark,)),
-    ])
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "pipelines"))  # the recipe files are scripts, not a package
 
 
 class PeakRSS:
@@ -110,68 +75,271 @@ class PeakRSS:
         self._thread.join()
 
 
-def run_one(size: int, engine: str, workers: int, tmp: Path) -> dict:
-    """One build in this process; returns its numbers."""
-    from curator.core.sources import SAMPLE_PROBLEMS
-    from curator.executors import RayExecutor
+# -- problems ------------------------------------------------------------------------------------
+def problem_stages() -> list:
+    """The recipe's stages before ``Generate``, exactly as ``pipelines/cold_start.py`` builds them,
+    then problem-language detection."""
+    from cold_start import Params, build
 
-    data = tmp / f"problems-{size}.parquet"
-    bench = str(SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl")
+    from curator.generation import Generate
+    from filters.language import ProblemLanguage
+
+    stages = list(build(Params()).stages)
+    cut = next(i for i, s in enumerate(stages) if isinstance(s, Generate))
+    return [*stages[:cut], ProblemLanguage()]
+
+
+def run_problems(path: Path, out: Path, executor: object = "local") -> dict:
+    from curator import Pipeline
+    from curator.core.sources import ReadProblems
+
+    df = Pipeline("scale", ReadProblems(path=str(path), split=None), problem_stages(), finishers=()).run(
+        out, executor=executor, quiet=True)  # type: ignore[arg-type]
+    funnel = json.loads((out / "funnel.json").read_text())["stages"]
+    return {"kept": df.height, "stage_s": {s["stage"]: round(s["seconds"], 1) for s in funnel}}
+
+
+def plain_problems(path: Path) -> int:
+    """The same rules, one row at a time, with the usual per-row tools."""
+    from datasketch import MinHash, MinHashLSH
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    from curator.core.sources import SAMPLE_PROBLEMS
+    from filters.dedup import normalize_text
+    from filters.quality import QualityRules, quality_reason
+
+    rules = QualityRules(multiple_choice=False, true_false=False, yes_no=False)
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.seed = 0
+    bench = [json.loads(x)["problem"] for x in (SAMPLE_PROBLEMS.parent / "sample_benchmark.jsonl").read_text().splitlines()]
+    grams = {tuple(w[i:i + 8]) for t in bench for w in [t.lower().split()] for i in range(len(w) - 7)}
+    lsh = MinHashLSH(threshold=0.8, num_perm=64)
+    seen: set[str] = set()
+    numbers_of: dict[str, list[str]] = {}
+    kept = 0
+    df = pl.read_parquet(path)
+    for i, (problem, answer, source) in enumerate(df.select("problem", "answer", "source").iter_rows()):
+        if quality_reason(problem, answer, source, rules):
+            continue
+        key = normalize_text(problem)
+        if key in seen:
+            continue
+        seen.add(key)
+        words = key.split()
+        m = MinHash(num_perm=64)
+        m.update_batch([" ".join(words[j:j + 3]).encode() for j in range(max(1, len(words) - 2))])
+        numbers = re.findall(r"\d+", key)  # as filters.dedup: other numbers, other problem
+        if any(numbers_of[c] == numbers for c in lsh.query(m)):
+            continue
+        lsh.insert(str(i), m)
+        numbers_of[str(i)] = numbers
+        if any(tuple(words[j:j + 8]) in grams for j in range(len(words) - 7)):
+            continue
+        d = factory.create()
+        d.append(problem)
+        try:
+            d.detect()
+        except Exception:  # noqa: BLE001 - no letters: the loop's default language
+            pass
+        kept += 1
+    return kept
+
+
+# -- samples -------------------------------------------------------------------------------------
+def sample_stages() -> list:
+    """Verify -> Readability -> LanguageConsistency -> RejectionSample, configured as the recipe does."""
+    from cold_start import Params, build
+
+    from curator.answers.verify import Verify
+    from curator.selection.rejection_sampling import RejectionSample
+    from filters.language import LanguageConsistency
+    from filters.readability import Readability
+
+    kinds = (Verify, Readability, LanguageConsistency, RejectionSample)
+    return [s for s in build(Params()).stages if isinstance(s, kinds)]
+
+
+def run_samples(path: Path, out: Path, batch_rows: int) -> dict:
+    from curator.core.streaming import stream_stages
+
+    res = stream_stages(sample_stages(), path, out, batch_rows=batch_rows)
+    return {"kept": res.stats[-1].samples_out, "stage_s": {s.stage: round(s.seconds, 1) for s in res.stats}}
+
+
+def plain_samples(path: Path, limit: int) -> int:
+    """math-verify parse + verify of each whole chain against its gold, and langdetect on it."""
+    from langdetect import DetectorFactory, detect
+    from math_verify import parse, verify
+
+    from curator.core.streaming import parquet_batches
+
+    DetectorFactory.seed = 0
+    done = correct = 0
+    for df in parquet_batches(path, 256):
+        for answer, samples in df.select("answer", "samples").iter_rows():
+            gold = parse(f"${answer}$")
+            for s in samples:
+                if done >= limit:
+                    return correct
+                text = s["text"] or ""
+                correct += bool(verify(gold, parse(text)))
+                detect(text)
+                done += 1
+    return correct
+
+
+def compare_rules(n: int, repeat: int = 2) -> None:
+    """Quality rules and keyword domains, vectorised against their per-row / Unicode-boundary
+    references, in this process, alternating order (the same decisions, checked)."""
+    from scale_data import make_problems
+
+    from curator.selection.domains import classify_domains, keyword_pattern, load_keyword_rules
+    from filters.quality import QualityRules, quality_reasons, quality_reasons_rowwise
+
+    df = make_problems(n)
+    rules = QualityRules(multiple_choice=False, true_false=False, yes_no=False)  # as pipelines/cold_start.py
+    kw, fallback = load_keyword_rules()
+
+    def unicode_domains(problems: pl.Series) -> pl.DataFrame:
+        return pl.DataFrame({"p": problems}).select(
+            [pl.col("p").fill_null("").str.count_matches(keyword_pattern(kw[d])).alias(d) for d in kw])
+
+    pairs = {"quality: polars expressions": lambda: quality_reasons(df, rules),
+             "quality: per-row loop (quality_reason)": lambda: quality_reasons_rowwise(df, rules),
+             "domains: ASCII boundaries after joining": lambda: classify_domains(df["problem"], kw, fallback),
+             "domains: Unicode \\b (previous)": lambda: unicode_domains(df["problem"])}
+    times: dict[str, list[float]] = {k: [] for k in pairs}
+    for rep in range(repeat):
+        for name in (list(pairs) if rep % 2 == 0 else list(pairs)[::-1]):
+            t0 = time.perf_counter()
+            pairs[name]()
+            times[name].append(time.perf_counter() - t0)
+    assert quality_reasons(df, rules).equals(quality_reasons_rowwise(df, rules))
+    print(f"| {n:,} problems | seconds per run |")
+    print("|---|---|")
+    for name, ts in times.items():
+        print(f"| {name} | {', '.join(f'{t:.2f}' for t in ts)} |")
+
+
+# -- driver --------------------------------------------------------------------------------------
+def run_one(kind: str, contender: str, size: int, tmp: Path, extra: int) -> dict:
+    import shutil
+
+    data = tmp / f"{kind}-{size}.parquet"
+    for old in tmp.glob(f"out-{contender}-{size}"):  # a repeat must not read the previous run's stage cache
+        shutil.rmtree(old)
     with PeakRSS() as mem:
         t0 = time.perf_counter()
-        executor: object = "local"
-        if engine == "ray":
+        if kind == "problems" and contender == "curator":
+            out = run_problems(data, tmp / f"out-{contender}-{size}")
+        elif kind == "problems" and contender.startswith("ray"):
             import ray
 
+            from curator.executors import RayExecutor
+
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-            executor = RayExecutor(tasks=max(2, size // 50_000), workers=workers)
-        t_start = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        df = pipeline(str(data), bench).run(tmp / f"out-{engine}-{workers}-{size}", executor=executor,  # type: ignore[arg-type]
-                                            quiet=True)
-        seconds = time.perf_counter() - t1
-    funnel = json.loads((tmp / f"out-{engine}-{workers}-{size}" / "funnel.json").read_text())["stages"]
-    return {"size": size, "engine": engine, "workers": workers, "seconds": round(seconds, 1),
-            "rows_per_s": round(size / seconds), "peak_rss_gb": round(mem.peak / 2**30, 2),
-            "ray_start_s": round(t_start, 1), "rows_out": df.height,
-            "stage_seconds": {s["stage"]: round(s["seconds"], 1) for s in funnel}}
+            t0 = time.perf_counter()  # the cluster start is not the pipeline's
+            out = run_problems(data, tmp / f"out-{contender}-{size}",
+                               RayExecutor(tasks=max(2, size // 50_000), workers=int(contender[3:])))
+        elif kind == "problems":
+            out = plain_problems(data)
+        elif contender == "curator":
+            out = run_samples(data, tmp / f"out-{contender}-{size}", extra or 256)
+        elif contender.startswith("ray"):  # samples through the Ray executor (shards, not streamed batches)
+            import ray
+
+            from curator import Pipeline
+            from curator.core.sources import ReadProblems
+            from curator.executors import RayExecutor
+
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            t0 = time.perf_counter()
+            df = Pipeline("scale-samples", ReadProblems(path=str(data), split=None), sample_stages(), finishers=()).run(
+                tmp / f"out-{contender}-{size}", executor=RayExecutor(tasks=max(2, size // 20_000),
+                                                                      workers=int(contender[3:])), quiet=True)
+            out = int(df["samples"].list.len().sum())
+        else:
+            out = plain_samples(data, extra)
+        seconds = time.perf_counter() - t0
+    import resource
+
+    units = size if not (kind == "samples" and contender == "plain") else extra
+    return {"kind": kind, "contender": contender, "size": size, "units": units, "seconds": round(seconds, 2),
+            "per_s": round(units / seconds, 1), "peak_rss_gib": round(mem.peak / 2**30, 2),
+            "maxrss_self_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+            "out": out}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="100000,300000,1000000")
-    ap.add_argument("--ray-sizes", default="100000,300000,1000000")
-    ap.add_argument("--one", default="")  # internal: size,engine,workers,tmp
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("kind", choices=["problems", "samples", "rules"])
+    ap.add_argument("--sizes", default="100000")
+    ap.add_argument("--plain-sizes", default="", help="problems: sizes the plain loop also runs (default: none)")
+    ap.add_argument("--plain", type=int, default=1000, help="samples: chains the plain loop grades (rate scaled)")
+    ap.add_argument("--ray", default="", help="Ray worker counts to run too, e.g. 1,2 (Ray's own start excluded)")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--tokens", type=int, default=4000)
+    ap.add_argument("--batch-rows", type=int, default=256)
+    ap.add_argument("--one", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        size, engine, workers, tmp = args.one.split(",")
-        print(json.dumps(run_one(int(size), engine, int(workers), Path(tmp))))
+        contender, size, tmp, extra = args.one.split(",")
+        print(json.dumps(run_one(args.kind, contender, int(size), Path(tmp), int(extra))))
+        return
+    from scale_data import make_problems, write_samples
+
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    if args.kind == "rules":
+        compare_rules(int(args.sizes.split(",")[0]), max(2, args.repeat))
+        print(f"load average at end: {os.getloadavg()}")
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    ray_sizes = [int(s) for s in args.ray_sizes.split(",") if s]
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in sorted(set(sizes) | set(ray_sizes)):
-            make_problems(n).write_parquet(Path(tmp) / f"problems-{n}.parquet")
-        jobs = [(n, "local", 1) for n in sizes] + [(n, "ray", w) for n in ray_sizes for w in (1, 2)]
-        rows = []
-        for n, engine, workers in jobs:
-            res = subprocess.run([sys.executable, __file__, "--one", f"{n},{engine},{workers},{tmp}"],
+    plain_sizes = {int(s) for s in args.plain_sizes.split(",") if s}
+    rays = [f"ray{w}" for w in args.ray.split(",") if w]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for n in sizes:
+            if args.kind == "problems":
+                make_problems(n).write_parquet(tmp / f"problems-{n}.parquet")
+            else:
+                write_samples(str(tmp / f"samples-{n}.parquet"), n, tokens=args.tokens)
+        jobs = []
+        for n in sizes:
+            contenders = ["curator", *rays]
+            if (args.kind == "problems" and n in plain_sizes) or (args.kind == "samples" and args.plain):
+                contenders.append("plain")
+            for rep in range(args.repeat):
+                for c in (contenders if rep % 2 == 0 else contenders[::-1]):
+                    extra = args.plain if c == "plain" else args.batch_rows
+                    jobs.append((c, n, extra))
+        for c, n, extra in jobs:
+            res = subprocess.run([sys.executable, __file__, args.kind, "--one", f"{c},{n},{tmp},{extra}"],
                                  capture_output=True, text=True)
             if res.returncode != 0:
-                print(f"{n} {engine} x{workers} failed:\n{res.stderr[-2000:]}", file=sys.stderr)
+                print(f"{args.kind} {n} {c} failed:\n{res.stderr[-3000:]}", file=sys.stderr, flush=True)
                 continue
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+            if res.stderr.strip():
+                print(res.stderr.strip()[-500:], file=sys.stderr)
             r = rows[-1]
-            print(f"{r['size']:>9,} {r['engine']:>5} x{r['workers']}  {r['seconds']:>7.1f} s  "
-                  f"{r['rows_per_s']:>7,} rows/s  peak {r['peak_rss_gb']:>5.2f} GiB  {r['stage_seconds']}", flush=True)
-    base = {r["size"]: r for r in rows if r["engine"] == "local"}
-    print("\n| problems | engine | seconds | rows/s | peak RSS (GiB) | x time vs 100k |")
+            print(f"{r['size']:>9,} {r['contender']:>8}  {r['seconds']:>8.1f} s  {r['per_s']:>9,.1f}/s  "
+                  f"peak {r['peak_rss_gib']:>5.2f} GiB  out {r['out']}", flush=True)
+    print(f"load average at end: {os.getloadavg()}")
+    unit = "problems" if args.kind == "problems" else "samples"
+    print(f"\n| {unit} | contender | seconds | {unit}/s | peak RSS (GiB) | time x vs previous size |")
     print("|---:|---|---:|---:|---:|---:|")
-    first = min(base) if base else None
-    for r in rows:
-        rel = f"{r['seconds'] / base[first]['seconds']:.1f}" if first and r["engine"] == "local" else ""
-        label = "local" if r["engine"] == "local" else f"ray, {r['workers']} worker(s)"
-        print(f"| {r['size']:,} | {label} | {r['seconds']} | {r['rows_per_s']:,} | {r['peak_rss_gb']} | {rel} |")
+    from statistics import median
+
+    med: dict[tuple[str, int], float] = {}
+    for c, n in sorted({(r["contender"], r["size"]) for r in rows}):
+        med[(c, n)] = median(r["seconds"] for r in rows if (r["contender"], r["size"]) == (c, n))
+    for r in sorted(rows, key=lambda r: (r["contender"], r["size"])):
+        smaller = [n for c, n in med if c == r["contender"] and n < r["size"]]
+        growth = (f"{med[(r['contender'], r['size'])] / med[(r['contender'], max(smaller))]:.2f} for "
+                  f"{r['size'] / max(smaller):.0f}x rows (medians)") if smaller else ""
+        print(f"| {r['size']:,} | {r['contender']} | {r['seconds']} | {r['per_s']:,} | {r['peak_rss_gib']} | {growth} |")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,13 @@ first) running ``curator.answers.grading.grade``.
 
 Accuracy: ``grade`` vs plain math-verify on the project's hand-written case table, and
 ``is_equivalent`` vs math-verify on math-verify's own test pairs (``--peer-cases FILE``).
+Seed shapes: Chinese and multiple-choice responses to the bundled CMath, TAL-SCQ5K and MedQA
+samples (their public field layouts), rendered the ways such answers are written (units, 答：,
+full-width characters, choice phrasings, the option's text), right and wrong by construction;
+``grade`` vs plain math-verify, with a last-letter rule for multiple choice.
 
     python benchmarks/verify.py --n 20000 --workers 2 --peer-cases PATH/math_verify_cases.json
+    python benchmarks/verify.py --n 0 --peer-cases PATH/math_verify_cases.json   # accuracy only
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from curator.answers.grading import grade, is_equivalent
 from curator.answers.verify import VerifyPool, grade_item
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "answer_cases.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "curator" / "data"
 FILLER = ("Let me think about this step by step. First we set up the equation and simplify both sides. "
           "Checking the arithmetic again, each step holds, so we can conclude. ")
 
@@ -115,15 +121,117 @@ def peer_suite(path: Path) -> dict[str, int]:
     return {"n": len(rows), "ours": ours, "base": base}
 
 
+def _rows(name: str) -> list[dict]:
+    return [json.loads(x) for x in (DATA / name).read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def _wide(s: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s)
+
+
+def _numeral(n: int) -> str:
+    """0-99 in Chinese numerals (十八, 二十, 九十九)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+def _unit(question: str) -> str:
+    from curator.answers.chinese import units
+
+    return next((u for u in units() if u in question and len(u) > 0), "个")
+
+
+def seed_shape_pairs() -> list[tuple[str, str, str, object, bool, str]]:
+    """(response, gold, kind, options, truth, set) built from the bundled samples' public layouts."""
+    from curator.core.options import parse_options
+
+    out: list[tuple[str, str, str, object, bool, str]] = []
+    for r in _rows("cmath_sample.jsonl"):  # CMath: question, golden, grade, reasoning_step
+        g, u = r["golden"], _unit(r["question"])
+        wrong = str(float(g) + 1).removesuffix(".0")
+        for ans, ok in ((g, True), (wrong, False)):
+            for form in (f"\\boxed{{{ans}}}", f"\\boxed{{{ans}{u}}}", f"所以答案是 {ans} {u}。", f"答：一共 {ans} {u}。",
+                         f"\\boxed{{{_wide(ans)}}}", f"因此，所求的结果是 ${ans}$。", f"最终答案：{ans}{u}"):
+                out.append((f"<think>先列式计算。</think>{form}", g, "math", None, ok, "CMath"))
+        if g.isdigit() and int(g) < 100:  # forms the rules do not read: numerals, a number after the answer
+            for ans, ok in ((g, True), (wrong, False)):
+                for form in (f"答：一共有{_numeral(int(ans))}{u}。", f"答：共 {ans} {u}，比原来多 2 {u}。"):
+                    out.append((f"<think>先列式计算。</think>{form}", g, "math", None, ok, "CMath, hard forms"))
+    for r in _rows("tal_scq5k_sample.jsonl"):  # TAL-SCQ5K: problem, answer_option_list, answer_value
+        opts = parse_options(r["answer_option_list"]) or {}
+        g = r["answer_value"]
+        other = next(k for k in opts if k != g)
+        for letter, ok in ((g, True), (other, False)):
+            text = opts[letter].strip("$ ")
+            for form in (f"故选：{letter}", f"选项{letter}正确。", f"正确答案是{letter}项。", f"本题选{letter}。",
+                         f"\\boxed{{{letter}}}", f"故选{_wide(letter)}", f"\\boxed{{{text}}}", f"所以答案是 {text}。"):
+                out.append((f"<think>逐个检验选项。</think>{form}", g, "choice", r["answer_option_list"], ok, "TAL-SCQ5K"))
+        out.append((f"<think>两个都像。</think>\\boxed{{{g}{other}}}", g, "choice", r["answer_option_list"], False,
+                    "TAL-SCQ5K"))
+    for r in _rows("medqa_sample.jsonl"):  # MedQA: question, options, answer, answer_idx, meta_info
+        opts, g = r["options"], r["answer_idx"]
+        other = next(k for k in opts if k != g)
+        for letter, ok in ((g, True), (other, False)):
+            for form in (f"The answer is {letter}.", f"Answer: ({letter}) {opts[letter]}", f"\\boxed{{{letter}}}",
+                         f"The most likely answer is {opts[letter]}.", f"**Final answer: {letter}. {opts[letter]}**"):
+                out.append((f"<think>Consider each option.</think>{form}", g, "choice", opts, ok, "MedQA"))
+    return out
+
+
+def last_letter(response: str, gold: str) -> bool:
+    """The usual multiple-choice baseline: the last standalone capital A-J in the response."""
+    import re
+
+    letters = re.findall(r"(?<![A-Za-z])([A-J])(?![A-Za-z])", response.split("</think>")[-1])
+    return bool(letters) and letters[-1] == gold
+
+
+def seed_shapes() -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for response, gold, kind, options, truth, name in seed_shape_pairs():
+        row = out.setdefault(name, {"n": 0, "ours": 0, "base": 0})
+        row["n"] += 1
+        row["ours"] += grade(response, gold, kind, options=options) is truth
+        base = last_letter(response, gold) if kind == "choice" else plain_math_verify(gold, response)
+        row["base"] += base is truth
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--k", type=int, default=4, help="responses per gold")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--peer-cases", type=Path, default=None, help="math_verify_cases.json (peer suite)")
+    ap.add_argument("--inline-only", action="store_true",
+                    help="only time answers.grade in this process on the --n pairs (compare two checkouts)")
     args = ap.parse_args()
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    if args.inline_only:
+        import os
 
+        pairs = make_pairs(args.n, args.k)
+        t0 = time.perf_counter()
+        right = sum(grade(r, g, timeout_s=None) is t for g, r, t in pairs)
+        print(f"inline grade: {len(pairs)} pairs in {time.perf_counter() - t0:.1f} s, accuracy {right / len(pairs):.4f}, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        return
+
+    shapes = seed_shapes()
+    print("\n## seed shapes: Chinese and multiple-choice responses (right and wrong by construction)")
+    print("| set (public layout) | pairs | plain math-verify / last letter | curator.answers.grade |")
+    print("|---|---|---|---|")
+    for name, r in shapes.items():
+        print(f"| {name} | {r['n']} | {r['base'] / r['n']:.3f} | {r['ours'] / r['n']:.3f} |")
+    if args.n <= 0:
+        if args.peer_cases:
+            p = peer_suite(args.peer_cases)
+            print(f"\nmath-verify's own test pairs ({p['n']}): math-verify {p['base'] / p['n']:.3f}, "
+                  f"is_equivalent {p['ours'] / p['n']:.3f} ({p['ours']}/{p['n']})")
+        return
     s = speed(make_pairs(args.n, args.k), args.workers)
     print(f"\n## speed: {s['n']:,} (gold, response) pairs, {args.k} per gold, {args.workers} workers")
     print("| grader | seconds | pairs/s | accuracy vs construction |")

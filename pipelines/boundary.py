@@ -48,6 +48,7 @@ class Params(InputParams):
     kind: str = "math"  # answer kind for rows whose meta names none
     draws: int = 8  # random vote orders per problem for maj@k (more: smoother curves)
     limit: int | None = 24  # demo: the first 24 sample problems (additions and harder families)
+    report_to: str = ""  # also write the report folder here, e.g. data_cards/examples/boundary
     seed: int = 0
 
 
@@ -63,5 +64,6 @@ def build(p: Params) -> Pipeline:
         name="boundary",
         source=p.reader(),
         stages=stages,
-        outputs=[TableOutput(), BoundaryReportOutput(kind=p.kind, draws=p.draws, seed=p.seed)],
+        outputs=[TableOutput(), BoundaryReportOutput(copy_to=p.report_to or None, kind=p.kind, draws=p.draws,
+                                                     seed=p.seed)],
     )

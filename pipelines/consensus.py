@@ -9,13 +9,16 @@ are recorded either way. Items without a gold get the majority answer of ``k`` s
 pseudo-label, accepted only when its share is at least ``tau`` (e.g. 0.5 of 8-64 samples).
 
     curator build pipelines/consensus.py
+    curator build pipelines/consensus.py --param input=curator/data/medqa_sample.jsonl
     curator build pipelines/consensus.py --param input=GBaker/MedQA-USMLE-4-options \\
-        --param columns="question->problem,answer_idx->answer" --param backend=openai \\
-        --param model=deepseek-chat --param endpoints=https://api.deepseek.com/v1
+        --param columns=question->problem --param backend=openai --param model=deepseek-chat \\
+        --param endpoints=https://api.deepseek.com/v1
     curator build pipelines/consensus.py --param input=unlabelled.jsonl --param k=16 --param tau=0.5
 
-Multiple choice is recognised per row from ``meta.options`` (``A``-``D`` -> text); those rows
-are graded by letter only. Other rows are graded as math.
+MedQA's layout loads as it is from a file: ``question`` becomes ``problem``, its ``options`` the
+``options`` column, and ``answer_idx`` the gold letter (``curator.core.items``); a Hub dataset is not
+peeked at before loading, so name its question column there. Rows with options are
+graded by letter (an answer giving an option's text counts as its letter); others as math.
 
 Deviations and why: the demo uses the embedded 135M model as the "reference" on the bundled
 math sample (it disagrees with most golds, so the funnel shows the filter at work); the
@@ -60,6 +63,7 @@ class Params(InputParams):
 def build(p: Params) -> Pipeline:
     model = backend_from_params(p.backend, p.model, p.endpoints)
     embedded = model.identity().get("kind") == "embedded"
+    template = p.template or ("brief" if embedded else "r1")
     # multiple choice is the point here; items without gold are pseudo-labelled, not dropped
     rules = QualityRules(multiple_choice=False, true_false=False, yes_no=False, missing_answer=False,
                          answer_kind=p.kind)
@@ -71,9 +75,9 @@ def build(p: Params) -> Pipeline:
             Dedup(),
             Decontaminate(benchmarks=p.benchmarks, ngram=p.ngram),
             Consensus(backend=model, k=p.k, temperature=p.temperature, max_tokens=p.max_tokens,
-                      template=p.template or ("brief" if embedded else "r1"), seed=p.seed, tau=p.tau,
+                      template=template, seed=p.seed, tau=p.tau,
                       pseudo_label=p.pseudo_label, kind=p.kind,
                       judge=backend_from_params(p.backend, p.judge_model, p.endpoints) if p.judge_model else None),
         ],
-        outputs=[TableOutput(), VerlParquet(), GRPOPrompts()],
+        outputs=[TableOutput(), VerlParquet(template=template), GRPOPrompts(template=template)],
     )

@@ -56,6 +56,44 @@ def test_msc_labelling_with_the_embedded_model(tmp_path):
     assert out["domain"][0] is None or out["domain"][0] in valid  # a tiny model may not answer with a code
 
 
+# -- the ASCII word boundary after joining gives the Unicode boundary's counts -----------------------
+def _unicode_counts(problems: pl.Series, rules: dict) -> pl.DataFrame:
+    from curator.selection.domains import keyword_pattern
+
+    return pl.DataFrame({"p": problems}).select([pl.col("p").fill_null("").str.count_matches(
+        keyword_pattern(rules[n])).alias(n) for n in rules])
+
+
+def _labels_from(counts: pl.DataFrame, fallback: str) -> list[str]:
+    names = counts.columns
+    return [names[max(range(len(r)), key=lambda i: (r[i], -i))] if max(r) > 0 else fallback for r in counts.rows()]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = ["triangle", "Triangle", "三角形", "概率", "probability", "é", "数", "prime", "_", " ", "mod ", "die ",
+          "f(x)", "[asy]", "x", "2", "。", "circle", "圆", "α", "base ", "Σ", "combination"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=10).map("".join), min_size=1, max_size=10))
+def test_fast_boundaries_label_as_the_unicode_pattern(texts):
+    rules, fallback = load_keyword_rules()
+    problems = pl.Series(texts, dtype=pl.String)
+    assert classify_domains(problems, rules, fallback).to_list() == _labels_from(_unicode_counts(problems, rules),
+                                                                                fallback)
+
+
+def test_fast_boundaries_on_the_bundled_problems():
+    from curator.core.io import read_table
+
+    rules, fallback = load_keyword_rules()
+    for f in (SAMPLE_PROBLEMS, SAMPLE_PROBLEMS.parent / "handwritten_problems.jsonl"):
+        problems = read_table(f)["problem"]
+        assert classify_domains(problems, rules, fallback).to_list() == _labels_from(
+            _unicode_counts(problems, rules), fallback)
+
 def test_an_edited_rules_file_is_read_again(tmp_path):
     rules = tmp_path / "rules.json"
     rules.write_text('{"domains": {"geometry": ["triangle"]}, "fallback": "misc"}')

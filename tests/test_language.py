@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curator.core.pipeline import Pipeline
 from curator.core.table import SAMPLE_FIELDS
 from filters.language import (
+    DETECTORS,
     LanguageConsistency,
+    ProblemLanguage,
     consistency_reasons,
     detect_language,
+    detect_languages,
+    language_column,
     longest_foreign_run,
+    ratio_and_run,
+    ratio_and_run_column,
+    ratio_and_run_reference,
     strip_non_prose,
     target_language_ratio,
 )
@@ -115,3 +122,112 @@ def test_stage_sets_language_and_lang_ratio_and_drops_samples(tmp_path):
 def test_stage_fixed_target():
     out = LanguageConsistency(target="en").apply(_table()).kept
     assert [len(k) for k in out["samples"].to_list()] == [1, 2]
+
+
+# -- problem-language detectors: the fast default, the others as options --------------------------------
+PROBLEMS = {
+    "en": "A bag contains 4 red marbles and 6 blue marbles. What is the probability that two drawn marbles match?",
+    "fr": "Calculez la somme des angles intérieurs d'un hexagone régulier.",
+    "de": "Ein Zug fährt 120 km in 2 Stunden. Wie hoch ist seine Durchschnittsgeschwindigkeit?",
+    "es": "Un tren recorre 120 km en 2 horas. ¿Cuál es su velocidad media?",
+    "ru": "Найдите все действительные корни уравнения $x^2 - 5x + 6 = 0$.",
+    "zh": "求方程 $x^2-5x+6=0$ 的所有实数根。",
+    "ja": "次の方程式を解きなさい。$x^2=4$",
+}
+
+
+def test_every_detector_agrees_on_clear_problems():
+    for detector in ("fast", "langdetect"):
+        assert {lang: detect_language(text, detector=detector) for lang, text in PROBLEMS.items()} == \
+            {lang: lang for lang in PROBLEMS}, detector
+    assert detect_language(PROBLEMS["fr"], detector="script") == "en"  # Latin script: the default language
+    assert detect_language(PROBLEMS["zh"], detector="script") == "zh"
+    assert "fast" in DETECTORS
+
+
+def test_fast_detector_is_the_default_and_runs_offline(monkeypatch):
+    import filters.language as lang
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert lang.DEFAULT_DETECTOR == "fast" and LanguageConsistency().detector == "fast"
+    assert detect_language(PROBLEMS["de"]) == "de"  # the model inside the wheel, no download
+
+
+def test_unknown_detector_names_the_choices():
+    import pytest
+
+    with pytest.raises(ValueError, match="fast, lingua, langdetect, script"):
+        detect_language("Find x.", detector="cld3")
+
+
+def test_detection_over_a_pool_is_the_same_as_in_process():
+    from curator.core.workers import process_pool
+
+    texts = list(PROBLEMS.values()) * 700
+    pool = process_pool(2)
+    try:
+        assert detect_languages(texts, pool=pool) == detect_languages(texts)
+    finally:
+        pool.shutdown()
+
+
+def test_problem_language_stage_keeps_given_languages():
+    df = pl.DataFrame({"problem": [PROBLEMS["fr"], PROBLEMS["zh"], "What is 2 + 2?"], "language": ["es", None, ""]})
+    assert ProblemLanguage().transform(df)["language"].to_list() == ["es", "zh", "en"]
+    assert language_column(df.drop("language")).to_list() == ["fr", "zh", "en"]
+
+
+# -- the substitution scorer finds the words the word loop finds ----------------------------------
+MIXED = st.lists(st.sampled_from(["我们", "计算", "。", "Let", "me", "check", "x", " ", "\n", "$x^2$", "`code`",
+                                 "Найдём", "αβ", "カタカナ", "한국어", "\x01", "\x02", "é", "ﬁ", "１２", "ab"]),
+                 max_size=40).map("".join)
+
+
+@given(MIXED, st.sampled_from(["en", "zh", "ja", "ko", "ru", "el"]))
+def test_ratio_and_run_match_the_word_loop(text, target):
+    assert ratio_and_run(text, target) == ratio_and_run_reference(text, target)
+
+
+LATEXY = st.lists(st.sampled_from(["我们", "计算", "Let", "me", "check", " ", "\n", "$", "$$", "x^2", "\\[", "\\]",
+                                  "\\(", "\\)", "\\begin{aligned}", "\\end{aligned}", "\\end{cases}", "```", "`",
+                                  "\\frac", "\\text*", "ＡＢ", "＄", "\x01", "Найдём", "カナ", "한"]),
+                  max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(LATEXY, st.sampled_from(["en", "zh", "ja", "ru"])), min_size=1, max_size=12))
+def test_polars_scoring_matches_the_word_loop(rows):
+    rows = [(t, g) for t, g in rows if t]
+    if not rows:
+        return
+    ratios, runs = ratio_and_run_column(pl.Series([t for t, _ in rows], dtype=pl.String), [g for _, g in rows])
+    assert list(zip(ratios, runs, strict=True)) == [ratio_and_run_reference(t, g) for t, g in rows]
+
+
+def test_ratio_and_run_match_the_word_loop_on_the_labelled_cots():
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "benchmarks" / "data" / "lang_cots.jsonl"
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    for row in rows:
+        assert ratio_and_run(row["text"], row["target"]) == ratio_and_run_reference(row["text"], row["target"])
+    ratios, runs = ratio_and_run_column(pl.Series([r["text"] for r in rows]), [r["target"] for r in rows])
+    assert list(zip(ratios, runs, strict=True)) == [ratio_and_run_reference(r["text"], r["target"]) for r in rows]
+    for text in (ZH_COT, ZH_WITH_EN, EN_COT, EN_ZH_PUNCT, LATEX_HEAVY):
+        for target in ("en", "zh"):
+            assert ratio_and_run(text, target) == ratio_and_run_reference(text, target)
+
+
+def test_consistency_over_a_pool_is_the_same_as_in_process():
+    from curator.core.workers import process_pool
+
+    texts = [ZH_COT, ZH_WITH_EN, EN_COT, EN_ZH_PUNCT, None] * 120
+    targets = ["zh", "zh", "en", "en", "en"] * 120
+    pool = process_pool(2)
+    try:
+        a = consistency_reasons(texts, targets, pool=pool)
+        b = consistency_reasons(texts, targets)
+    finally:
+        pool.shutdown()
+    assert a[0].to_list() == b[0].to_list() and a[1].to_list() == b[1].to_list()

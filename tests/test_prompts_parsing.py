@@ -57,8 +57,10 @@ def test_statuses():
 
 def test_r1_template_and_chinese_variant():
     en = row_messages({"problem": "What is 2+2?", "language": "en"}, "r1")
-    assert en[0]["role"] == "system" and "<think>" in en[0]["content"]
+    assert [m["role"] for m in en] == ["user"]  # DeepSeek: no system prompt for R1-family models
     assert en[-1]["content"].startswith("What is 2+2?") and "\\boxed{}" in en[-1]["content"]
+    think = row_messages({"problem": "What is 2+2?", "language": "en"}, "think")
+    assert think[0]["role"] == "system" and "<think>" in think[0]["content"]
     zh = row_messages({"problem": "2+2 等于几？", "language": "zh"}, "r1")
     assert "请逐步推理" in zh[-1]["content"]
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curator.core.pipeline import Pipeline
 from curator.core.table import SAMPLE_FIELDS
 from filters.readability import (
     Readability,
     ReadabilityRules,
+    ascii_ngram_fractions,
     readability_reason,
+    readability_reasons,
     repeated_line_fraction,
     repeated_ngram_fraction,
+    repeated_ngram_fraction_reference,
 )
 
 GOOD = "<think>We add 2 and 2.\nThat gives 4.</think>\nSo the answer is $\\boxed{4}$."
@@ -72,3 +77,63 @@ def test_stage_drops_samples_keeps_rows(tmp_path):
     assert out.height == 1 and len(out["samples"][0]) == 1
     rej = pl.read_parquet(next((tmp_path / "o" / "rejects").glob("*.samples.parquet")))
     assert sorted(rej["reason"].to_list()) == ["missing <think>", "truncated"]
+
+
+# -- the n-gram count without n-grams gives the same share ---------------------------------------------
+WORDS = st.lists(st.sampled_from(["we", "check", "the", "sum", "again", "x", "我", "们", "2", "+", "\n", " ", "é"]),
+                 max_size=300).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(WORDS, st.integers(1, 12))
+def test_repeated_ngram_fraction_matches_the_tuple_count(text, n):
+    assert repeated_ngram_fraction(text, n) == repeated_ngram_fraction_reference(text, n)
+
+
+def test_repeated_ngram_fraction_on_a_long_chain():
+    chain = "\n".join(f"Step {i % 97}: we compute {i % 13} * {i % 7} and check it again." for i in range(3000))
+    assert len(chain) > 100_000
+    assert repeated_ngram_fraction(chain) == repeated_ngram_fraction_reference(chain)
+    loop = "<think>" + LOOP * 400 + "</think> \\boxed{4}"
+    assert repeated_ngram_fraction(loop) == repeated_ngram_fraction_reference(loop) > 0.9
+
+
+def test_reasons_over_a_pool_are_the_same_as_in_process():
+    from curator.core.workers import process_pool
+
+    def sample(text, **kw):
+        s = {k: None for k in SAMPLE_FIELDS}
+        s.update(text=text, **kw)
+        return s
+
+    texts = [GOOD, "no think \\boxed{4}", "<think>" + LOOP * 10 + "</think> \\boxed{4}", "<think>x</think> four"]
+    flat = pl.DataFrame([sample(t) for t in texts * 200], schema=SAMPLE_FIELDS)
+    pool = process_pool(2)
+    try:
+        assert readability_reasons(flat, pool=pool).to_list() == readability_reasons(flat).to_list()
+    finally:
+        pool.shutdown()
+
+
+ASCII_WORDS = st.lists(st.sampled_from(["we", "Check", "the", "SUM", "again", "x", "2", "+", "\n", " ", "a_b", "--",
+                                        "x2y", "10", "$", "\\frac"]), max_size=200).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ASCII_WORDS, max_size=8), st.integers(1, 12))
+def test_ascii_ngram_fractions_in_polars_match_the_tuple_count(texts, n):
+    assert ascii_ngram_fractions(texts, n) == [repeated_ngram_fraction_reference(t, n) for t in texts]
+
+
+def test_stage_reasons_match_the_row_function_on_long_chains():
+    def sample(text, **kw):
+        s = {k: None for k in SAMPLE_FIELDS}
+        s.update(text=text, **kw)
+        return s
+
+    chain = "\n".join(f"Step {i % 97}: we compute {i % 13} * {i % 7} and check it again." for i in range(400))
+    texts = [f"<think>{chain}</think> \\boxed{{4}}", "<think>" + LOOP * 10 + "</think> \\boxed{4}",
+             "<think>" + "we check the sum of two and two once more and " * 30 + "</think> \\boxed{4}",
+             "<think>我们" + chain + "</think> \\boxed{4}", GOOD]
+    flat = pl.DataFrame([sample(t) for t in texts], schema=SAMPLE_FIELDS)
+    assert readability_reasons(flat).to_list() == [readability_reason(t) for t in texts]

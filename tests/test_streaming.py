@@ -6,6 +6,8 @@ they declare; a rerun resumes from finished shards and batches.
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 from scale_stages import (
@@ -90,3 +92,76 @@ def test_failed_shard_resumes_without_redoing_finished_ones(tmp_path):
     assert not set(again) & set(table["id"][54:59].to_list()), "finished batches of the failed shard were redone"
     entry = CacheEntry(next((work / "stages").glob("not_too_long-*")))
     assert entry.complete and entry.kept().height + (entry.rejects().height if entry.rejects() is not None else 0) == 82
+
+
+# -- sample stages over a Parquet file in bounded memory -------------------------------------------
+def _chains() -> pl.DataFrame:
+    """Problems with long chains: correct, wrong, truncated, mixed-language, looping, failed."""
+    from curator.core.table import SAMPLES_DTYPE, conform
+
+    blank = dict.fromkeys(SAMPLES_DTYPE.inner.to_schema())
+    step_en = "We compute the product of {a} and {b} and then subtract {c} to get the value.\n"
+    step_zh = "我们先计算{a}乘以{b}，再减去{c}，得到结果。\n"
+    rows, golds, langs = [], [], []
+    for i in range(23):
+        a, b, c = i + 2, i % 5 + 3, i % 4
+        gold = str(a * b - c)
+        zh = i % 3 == 0
+        step = (step_zh if zh else step_en).format(a=a, b=b, c=c)
+        body = step * (20 + i)
+        final = f"答案是 $\\boxed{{{gold}}}$。" if zh else f"So the answer is $\\boxed{{{gold}}}$."
+        chains = [
+            {"text": f"<think>{body}</think>{final}", "reasoning": body, "final": final, "finish_reason": "stop"},
+            {"text": f"<think>{body}</think>\\boxed{{{int(gold) + 1}}}", "finish_reason": "stop"},
+            {"text": f"<think>{body}", "finish_reason": "length", "status": "truncated"},
+            {"text": f"<think>{body}Let me double check this step again in English now.{body}</think>{final}"
+             if zh else f"<think>{body}我们再检查一遍这个步骤的计算。{body}</think>{final}", "finish_reason": "stop"},
+            {"text": f"<think>{'Let me reconsider whether the sum is correct here.' * 60}</think>{final}"},
+            {"text": None, "status": "failed"},
+        ]
+        rows.append([{**blank, "status": "ok", **s} for s in chains[: 3 + i % 4]])
+        golds.append(gold if i != 7 else None)
+        langs.append(None if i % 5 == 0 else ("zh" if zh else "en"))
+    df = conform(pl.DataFrame({"problem": [f"Problem {i}: compute it." if langs[i] != "zh" else f"第{i}题：计算。"
+                                           for i in range(len(golds))], "answer": golds, "language": langs}))
+    return df.with_columns(pl.Series("samples", rows, dtype=SAMPLES_DTYPE))
+
+
+def _sample_stages() -> list:
+    from curator.answers.verify import Verify
+    from curator.selection.rejection_sampling import RejectionSample
+    from filters.language import LanguageConsistency
+    from filters.readability import Readability
+
+    return [Verify(workers=0), Readability(workers=2), LanguageConsistency(workers=2),
+            RejectionSample(policy="random", max_per_problem=1, seed=3)]
+
+
+def test_streamed_sample_stages_build_what_the_runner_builds(tmp_path):
+    from curator.core.streaming import stream_stages
+
+    df = _chains()
+    df.write_parquet(tmp_path / "in.parquet")
+    expected = Pipeline("s", df, _sample_stages(), finishers=()).run(tmp_path / "run", quiet=True)
+    res = stream_stages(_sample_stages(), tmp_path / "in.parquet", tmp_path / "stream", batch_rows=5)
+    assert res.batches == 5
+    got = res.kept()
+    assert got.columns == expected.columns
+    assert got.equals(expected)
+    runner = json.loads((tmp_path / "run" / "funnel.json").read_text())["stages"][1:]
+    for st, ref in zip(res.stats, runner, strict=True):
+        assert (st.rows_in, st.rows_out, st.dropped, st.samples_in, st.samples_out, st.samples_dropped) == \
+            (ref["rows_in"], ref["rows_out"], ref["dropped"], ref["samples_in"], ref["samples_out"],
+             ref["samples_dropped"]), st.stage
+    rejects = pl.concat([pl.read_parquet(p) for p in sorted((tmp_path / "stream" / "sample_rejects").rglob("*.parquet"))],
+                        how="diagonal_relaxed")
+    assert rejects.height == sum(sum(s.samples_dropped.values()) for s in res.stats) - sum(
+        s.samples_dropped.get("row dropped", 0) for s in res.stats)
+
+
+def test_streaming_refuses_global_stages(tmp_path):
+    from curator.core.streaming import stream_stages
+
+    _chains().write_parquet(tmp_path / "in.parquet")
+    with pytest.raises(ValueError, match="global stage"):
+        stream_stages([FirstPerBucket()], tmp_path / "in.parquet", tmp_path / "out")

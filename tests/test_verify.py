@@ -137,3 +137,51 @@ def test_verify_stage_in_a_pipeline(tmp_path):
     assert out["pass_rate"].to_list() == [1.0, 0.5]
     funnel = json.loads((tmp_path / "out" / "funnel.json").read_text())
     assert "verify_timeouts" in json.dumps(funnel)
+
+
+# -- the tail and the shared verdicts change nothing ------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from curator.answers.grading import extract_answer  # noqa: E402
+from curator.answers.verify import response_tail, sample_response  # noqa: E402
+
+PIECES = ["<think>", "</think>", "\\boxed{4}", "\\boxed{", "}", "The answer is 5.", "答案是 7。", " ", "\n", "x = 3",
+          "Final answer: $\\frac12$", "(C)", "answer is B", "\\fbox{9}", ", \\boxed{2}", "so"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join), st.sampled_from(["math", "choice", "text"]))
+def test_extraction_from_the_tail_is_extraction_from_the_whole(text, kind):
+    assert extract_answer(response_tail(text), kind) == extract_answer(text, kind)
+
+
+def test_the_tail_of_a_long_chain_is_short():
+    chain = "<think>" + "We keep checking the sum. " * 2000 + "</think>\nSo the answer is $\\boxed{4}$."
+    assert response_tail(chain) == "</think>\nSo the answer is $\\boxed{4}$."
+    assert response_tail(None) is None and response_tail("") == ""
+
+
+def test_verify_stage_grades_as_the_per_sample_loop():
+    golds = ["4", "C", None, r"\frac12", "9", "7", "12"]
+    rows = [
+        [{"text": r"\boxed{4}"}, {"text": r"\boxed{5}"}, {"text": None, "status": "failed"}, {"text": "4"}],
+        [{"text": "the answer is (C)"}, {"text": r"\boxed{29}"}, {"text": "B"}],
+        [{"text": r"\boxed{1}"}],
+        [{"text": "<think>x</think>", "final": r"\boxed{0.5}"}, {"text": r"\boxed{50\%}"}, {"text": r"\boxed{1/3}"}],
+        [{"text": r"\boxed{9}"}, {"text": r"<think>long \boxed{8}</think>   "}, {"text": "<think>never closed"}],
+        [{"text": "<think>" + "so 7 " * 500 + "</think> The answer is 7."}] * 3 + [{"text": r"\boxed{7.0}"}],
+        [],
+    ]
+    metas = [None, json.dumps({"options": {"A": "21", "C": "29"}}), None, None, None, None, None]
+    df = _table(golds, rows, metas)
+    kept = Verify(ks=(1,), workers=0).apply(df).kept
+    kinds = [row_kind(m, "math") for m in metas]
+    for r, samples in enumerate(kept["samples"].to_list()):
+        for s in samples:
+            if s["status"] == "failed":
+                assert (s["extracted"], s["correct"], s["verify_error"]) == (None, None, None)
+                continue
+            expected = grade_item(sample_response(s), golds[r], *kinds[r])
+            assert (s["extracted"], s["correct"], s["verify_error"]) == (*expected, None), (r, s["text"])
+    assert kept["samples"].dtype == Verify(ks=(1,), workers=0).apply(df.head(1)).kept["samples"].dtype

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from curator.answers.chinese import chinese_form, fullwidth_to_ascii, has_cjk
+
 #: math-verify's default numeric tolerance: floats are compared after rounding to 6 places
 FLOAT_ROUNDING = 6  # math_verify.verify(float_rounding=6)
 
@@ -33,6 +35,7 @@ _CURRENCY = re.compile(r"^(?:\\\$|\$|US\$|USD|€|£|¥|\\euro)\s*")
 _ASSIGN = re.compile(r"^\s*(?:[A-Za-z]|\\[a-zA-Z]+)(?:_\{?[A-Za-z0-9]+\}?)?\s*(?:=|\\in)\s*(?P<rhs>[^=]+)$")
 _THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?(?:\\%|%)?$")
 _LETTER = re.compile(r"^\(?([A-J])\)?(?:[.:)]|\s|$)")
+_SEVERAL_LETTERS = re.compile(r"\(?[A-J]\)?(?:\s*(?:,|、|;|和|与|及|and|&|\s)?\s*\(?[A-J]\)?)+")
 
 _NUMBER_WORDS = {
     w: i for i, w in enumerate(
@@ -94,7 +97,9 @@ def normalize(s: str, intervals: bool = True) -> str:
     after a number, an ``x =`` / ``x \\in`` prefix, thousands separators and a final period;
     ``\\dfrac``/``\\tfrac`` become ``\\frac``; a simple inequality becomes an interval.
     """
-    s = strip_wrappers(s)
+    s = strip_wrappers(fullwidth_to_ascii(s))
+    if has_cjk(s) or "\\text" in s or s.endswith(("°C", "℃")):  # 3 个, 12\\text{米}, 一共有 18 个 -> the number
+        s = strip_wrappers(chinese_form(s))  # (curator.answers.chinese)
     s = s.replace("\\left", "").replace("\\right", "").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     s = s.replace("\\displaystyle", "").replace("{,}", ",")
     s = re.sub(r"(\d)\\[,!;: ]\s*(\d{3})(?!\d)", r"\1\2", s)  # 1\,000 thin-space thousands
@@ -279,12 +284,14 @@ def text_answer(s: str) -> str | None:
 
 def choice_letter(s: str) -> str | None:
     """The option letter an answer names: ``B``, ``(B)``, ``\\text{(B)}``, ``B) 27``, ``option B``."""
-    t = strip_wrappers(s)
+    t = strip_wrappers(fullwidth_to_ascii(s))
     inner = _TEXT_CMD.fullmatch(t)
     if inner:
         t = inner.group(1).strip()
-    t = re.sub(r"^(?:option|choice|answer)\s*[:：]?\s*", "", t, flags=re.IGNORECASE).strip()
-    t = t.strip("*").strip()
+    t = re.sub(r"^(?:option|choice|answer|选项|选)\s*[:：]?\s*", "", t, flags=re.IGNORECASE).strip()
+    t = re.sub(r"\s*项$", "", t.strip("*").strip())
+    if _SEVERAL_LETTERS.fullmatch(t):
+        return None  # two letters are not one option: wrong for a single-choice item
     m = _LETTER.match(t)
     if m and (len(t) <= 3 or re.match(r"^\(?[A-J][).:]\s", t) or t[1:2] == ")"):
         return m.group(1)

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from curator.answers.chinese import fullwidth_to_ascii
 from curator.answers.forms import (
     CHOICE_LETTERS,
     braced_argument,
@@ -38,22 +39,33 @@ from curator.answers.forms import (
     strip_wrappers,
     text_answer,
 )
+from curator.core.options import parse_options
 
 KINDS = ("math", "choice", "text")
 #: math-verify's own default per-call limit (seconds); worker processes pass None instead
 MV_TIMEOUT_S = 5  # math_verify.parse(parsing_timeout=5), verify(timeout_seconds=5)
 
 Options = Mapping[str, str] | Sequence[str] | None
+#: longest string handed whole to math-verify's own extraction (a long response costs seconds to parse)
+RAW_MAX_CHARS = 400
 
 # -- extraction ---------------------------------------------------------------------------
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\b")
 _FINAL_ANSWER = re.compile(r"final\s+answer\s*(?:is|:|=)?\s*[:：]?", re.IGNORECASE)
 _ANSWER = re.compile(r"(?:\banswer\s*(?:is|:|=)|\banswer\b\s*[:：])\s*[:：]?", re.IGNORECASE)
-_ZH = re.compile(r"(?:最终答案|故答案为|答案应为|答案是|答案为|答案|所以[^，。\n]{0,30}?[为是]|因此[^，。\n]{0,30}?[为是])\s*[:：]?\s*")
+_ZH = re.compile(r"(?:最终答案|故答案为|答案应为|答案是|答案为|答案|所以[^，,。\n]{0,30}?[为是]|因此[^，,。\n]{0,30}?[为是])"
+                 r"\s*[:：]?\s*")
+#: Chinese conclusions without 答案: 答：..., 因此/所以/故 ... 是/为/等于/= ..., else the clause after them
+_ZH_CONCLUSION = re.compile(r"(?:^|[\n。.!！;；])\s*(?:答\s*[:：]|(?:因此|所以|故|综上所述|综上|从而)[,，\s]*"
+                           r"(?:[^。\n]{0,30}?(?:是|为|等于|=))?)\s*[:：]?\s*")
+#: a last line that ends in ``x = value`` / ``d = value``
+_ASSIGN_END = re.compile(r"(?<![\w\\])[A-Za-z](?:_\{?\w+\}?)?\s*=\s*([^=\n]+?)\s*[.。]?\s*$")
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _CHOICE_ANCHOR = re.compile(
     r"(?:answer|option|choice)\s*(?:is|:|：|=)?\s*(?:option\s*|choice\s*)?[(\[]?\**\s*([A-J])\b(?![a-z])"
-    r"|(?:选|选择|故选|答案是|答案为|答案)\s*[:：]?\s*[(（]?([A-J])(?![a-zA-Z])",
+    r"|(?:选项|应选|故选|本题选|选择|选|正确答案是|答案是|答案为|答案|正确的是|正确的选项是)\s*[:：]?\s*[(（]?"
+    r"([A-J])(?![a-zA-Z])",
     re.IGNORECASE,
 )
 _LINE_LETTER = re.compile(r"^\s*\**\(?([A-J])\)?\**\s*(?:[.:)]\s*.*)?$")
@@ -135,18 +147,22 @@ def _anchored(text: str, pattern: re.Pattern[str]) -> str | None:
 
 def _extract_math(section: str) -> str | None:
     if _BOX.search(section):
-        return _last_box(section)
-    for pattern in (_FINAL_ANSWER, _ANSWER, _ZH):
+        last = _boxes(section)[-1][1]
+        final = list(_FINAL_ANSWER.finditer(section, last))  # "The final answer is $10,455$" after a draft box
+        return (_after_anchor(section, final[-1].end()) if final else None) or _last_box(section)
+    for pattern in (_FINAL_ANSWER, _ANSWER, _ZH, _ZH_CONCLUSION):
         ans = _anchored(section, pattern)
         if ans:
             return ans
-    return None
+    lines = [ln for ln in section.strip().splitlines() if ln.strip()]
+    m = _ASSIGN_END.search(lines[-1]) if lines else None
+    return m.group(1).strip().strip("$").strip() or None if m else None
 
 
 def _extract_choice(section: str) -> str | None:
     if _BOX.search(section):
         box = _last_box(section)
-        return choice_letter(box) if box else None
+        return (choice_letter(box) or (box if _letters(box) else None)) if box else None
     matches = list(_CHOICE_ANCHOR.finditer(section))
     for m in reversed(matches):
         letter = (m.group(1) or m.group(2) or "").upper()
@@ -175,11 +191,17 @@ def extract_answer(text: str | None, kind: str = "math") -> str | None:
     _check_kind(kind)
     if not text:
         return None
-    sections = _sections(text)
+    sections = _sections(fullwidth_to_ascii(text))
     if sections is None:
         return None
     for section in sections:
-        ans = _extract_choice(section) if kind == "choice" else _extract_math(section)
+        tagged = _ANSWER_TAG.findall(section)  # R1-Zero's <answer> ... </answer>
+        if tagged and tagged[-1].strip():
+            inner = tagged[-1].strip()
+            ans = (_extract_choice(inner) or choice_letter(inner)) if kind == "choice" else \
+                (_extract_math(inner) if _BOX.search(inner) else inner)
+        else:
+            ans = _extract_choice(section) if kind == "choice" else _extract_math(section)
         if ans:
             return ans.strip()
     return None
@@ -224,12 +246,18 @@ def _compact(s: str) -> str:
     return s.replace(" ", "")
 
 
-def _options_map(options: Options) -> dict[str, str]:
+def _options_map(options: Options | str) -> dict[str, str]:
+    """Options in any layout ``curator.core.options.parse_options`` reads (dict, list, JSON, TAL lists)."""
     if options is None:
         return {}
-    if isinstance(options, Mapping):
-        return {str(k).strip().upper(): str(v) for k, v in options.items()}
-    return {CHOICE_LETTERS[i]: str(v) for i, v in enumerate(options) if i < len(CHOICE_LETTERS)}
+    return parse_options(options) or {}
+
+
+def _letters(answer: str) -> str | None:
+    """``AB`` / ``A, C`` -> ``AB`` (a multiple-answer gold); None for anything else."""
+    t = fullwidth_to_ascii(strip_wrappers(answer)).strip().upper()
+    return "".join(sorted(set(re.findall(r"[A-J]", t)))) if re.fullmatch(r"[A-J](?:\s*[,、 ]?\s*[A-J])+", t) \
+        else None
 
 
 def _letter_for(answer: str, options: dict[str, str], timeout_s: int | None) -> str | None:
@@ -286,8 +314,21 @@ def _mv_raw_equal(gold: str, pred: str, timeout_s: int | None) -> bool:
     return bool(g and p and verify(g, p, timeout_seconds=t))
 
 
+_PART_JOIN = re.compile(r"(?:\s*[\w$\\{}]+){0,2}\s*(?:,|;|and|&|和|及|与)\s*(?:[\w$\\{}]+\s*){0,2}", re.IGNORECASE)
+
+
+def _gold_part(s: str) -> str:
+    """A gold whose boxes are joined by a conjunction (``\\boxed{1} papers and \\boxed{2} bins``) is all of them."""
+    boxes = _boxes(s)
+    if len(boxes) > 1 and all(c for _, _, c in boxes) and all(
+            _PART_JOIN.fullmatch(s[a[1]: b[0]]) for a, b in zip(boxes, boxes[1:], strict=False)):
+        return ", ".join(c for _, _, c in boxes if c)
+    return _answer_part(s)
+
+
 def _math_equivalent(gold: str, pred: str, timeout_s: int | None) -> bool:
-    gold, pred = _answer_part(gold), _answer_part(pred)
+    original = (gold.strip(), pred.strip())
+    gold, pred = _gold_part(gold), _answer_part(pred)
     g, p = normalize(gold), normalize(pred)
     if not g or not p:
         return False
@@ -299,9 +340,12 @@ def _math_equivalent(gold: str, pred: str, timeout_s: int | None) -> bool:
     gi, pi = normalize(gold, intervals=False), normalize(pred, intervals=False)
     if (gi, pi) != (g, p) and _mv_equal(gi, pi, timeout_s):
         return True  # relation against relation: math-verify compares them directly
-    raw = (gold.strip(), pred.strip())
-    if any(_is_prose_or_delimited(x) for x in raw):
-        return _mv_raw_equal(*raw, timeout_s)  # math-verify's own extraction, for what ours left
+    # math-verify's own extraction on the strings as given (short ones; of a long response, the part
+    # we extracted), for what ours left: prose, delimiters, parts boxed apart
+    # (``\\boxed{(3, 3)} for part (a) and \\boxed{(1, 1)}``), a box never closed
+    raw = tuple(o if len(o) <= RAW_MAX_CHARS else x.strip() for o, x in zip(original, (gold, pred), strict=True))
+    if any(_is_prose_or_delimited(x) or (_BOX.search(x) and extract_answer(x) is None) for x in raw):
+        return _mv_raw_equal(*raw, timeout_s)
     return False
 
 
@@ -328,6 +372,9 @@ def is_equivalent(gold: str | None, predicted: str | None, kind: str = "math", *
         return False
     if kind == "choice":
         opts = _options_map(options)
+        several = _letters(gold)
+        if several:  # a multiple-answer item: the same set of letters
+            return several == (_letters(predicted) or choice_letter(predicted))
         g, p = _letter_for(gold, opts, timeout_s), _letter_for(predicted, opts, timeout_s)
         if g is not None or p is not None:
             return g is not None and g == p

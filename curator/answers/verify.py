@@ -27,12 +27,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
-from curator.answers import forms
+from curator.answers import chinese, forms
 from curator.answers import grading as answers
 from curator.answers.process_context import verify_context
 from curator.code import execute as code_execute
 from curator.code import grade as code_grade
 from curator.code import harness as code_harness
+from curator.core import options as option_forms
+from curator.core.samples import explode_samples, implode_samples
 from curator.core.stage import Stage, StageOutput, runtime
 
 if TYPE_CHECKING:
@@ -59,6 +61,41 @@ class Outcome:
 def grade_item(response: str | None, gold: str | None, kind: str, options: Any) -> tuple[str | None, bool | None]:
     """(extracted, correct) for one sample; alarms off: the pool owns the time limit."""
     return answers.grade_detail(response, gold, kind, options=options, timeout_s=None)
+
+
+def judge_item(extracted: str | None, gold: str | None, kind: str, options: Any) -> bool | None:
+    """``grade_detail``'s verdict for an answer already extracted (None: the gold is ungradable)."""
+    if not answers.gold_is_parseable(gold, kind, timeout_s=None):
+        return None
+    if extracted is None:
+        return False
+    return answers.is_equivalent(gold, extracted, kind, options=options, timeout_s=None)
+
+
+def response_tail(text: str | None) -> str | None:
+    """The part of a response that ``extract_answer`` reads, cut so that it reads the same.
+
+    After the last ``</think>`` when something follows it (a long chain's final answer is
+    there); ``<think>`` alone when the think block never closes (no answer); else the whole
+    text. ``extract_answer(response_tail(t)) == extract_answer(t)`` (tests/test_verify.py).
+
+    >>> response_tail("<think>" + "long chain " * 1000 + "</think> So \\boxed{4}.")
+    '</think> So \\boxed{4}.'
+    """
+    if not text:
+        return text
+    cut = text.rfind("</think>")
+    if cut < 0:
+        return "<think>" if "<think>" in text else text
+    return text[cut:] if text[cut + 8:].strip() else text
+
+
+def extract_item(response: str | None, kind: str, options: Any) -> str | None:
+    """``grade_detail``'s extraction: the answer, with the math fallback for choices given as options."""
+    extracted = answers.extract_answer(response, kind)
+    if kind == "choice" and extracted is None and options:
+        extracted = answers.extract_answer(response, "math")
+    return extracted
 
 
 def majority_item(extracted: Sequence[str | None], gold: str | None, kind: str,
@@ -236,8 +273,15 @@ def default_workers() -> int:
 # -- the stage ----------------------------------------------------------------------------
 
 
-def row_kind(meta: str | None, default: str) -> tuple[str, Any]:
-    """A row's answer kind and options: ``meta.answer_kind``, else ``choice`` when it lists options."""
+def row_kind(meta: str | None, default: str, options: str | None = None) -> tuple[str, Any]:
+    """A row's answer kind and options: ``meta.answer_kind``, else ``choice`` when it has options
+    (the ``options`` column, else an option list in ``meta``)."""
+    from curator.core.options import parse_options
+
+    parsed = parse_options(options) if options else None
+    if parsed:
+        kind = _meta_dict(meta).get("answer_kind")
+        return (kind if kind in answers.KINDS else "choice"), parsed
     if not meta:
         return default, None
     try:
@@ -246,16 +290,25 @@ def row_kind(meta: str | None, default: str) -> tuple[str, Any]:
         return default, None
     if not isinstance(data, dict):
         return default, None
-    options = data.get("options", data.get("choices"))
+    options = parse_options(data.get("options", data.get("choices", data.get("answer_option_list"))))
     kind = data.get("answer_kind")
     if kind not in answers.KINDS and kind != "code":
         kind = "choice" if options else default
     return kind, options
 
 
+def _meta_dict(meta: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(meta) if meta else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def row_kinds(df: pl.DataFrame, default: str) -> list[tuple[str, Any]]:
     metas = df["meta"].to_list() if "meta" in df.columns else [None] * df.height
-    return [row_kind(m, default) for m in metas]
+    opts = df["options"].cast(pl.String).to_list() if "options" in df.columns else [None] * df.height
+    return [row_kind(m, default, o) for m, o in zip(metas, opts, strict=True)]
 
 
 def sample_response(sample: dict[str, Any]) -> str | None:
@@ -308,7 +361,7 @@ class Verify(Stage):
     adds: ClassVar[tuple[str, ...]] = ("samples.extracted", "samples.correct", "samples.verify_error",
                                        "n_samples", "n_correct", "pass_rate", "maj_answer", "maj_frac",
                                        "maj_correct")
-    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, code_grade, code_execute, code_harness)
+    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, chinese, option_forms, code_grade, code_execute, code_harness)
 
     def __post_init__(self) -> None:
         if self.kind != "code":
@@ -345,54 +398,97 @@ class Verify(Stage):
         return self._apply(df, pool)
 
     def _apply(self, df: pl.DataFrame, pool: VerifyPool) -> StageOutput:
+        """Extract in this process from each response's tail, grade each distinct (answer, gold) once.
+
+        The same output as grading every sample with ``grade_item`` (tests/test_verify.py): the
+        answer is extracted from ``response_tail`` (a long chain is not read), and the k samples
+        of a problem that give the same answer share one verdict from the pool.
+        """
         timeouts_before = pool.timeouts
         kinds = row_kinds(df, self.kind)
         golds = df["answer"].to_list()
-        rows = df["samples"].to_list()
-        items, where = [], []
-        for r, samples in enumerate(rows):
+        flat = explode_samples(df, ("answer",))  # a context column the stage needs anyway
+        n = flat.height
+        nulls = pl.Series([None] * n, dtype=pl.String)
+        status = flat["status"] if "status" in flat.columns else nulls
+        final = flat["final"] if "final" in flat.columns else nulls
+        text = flat["text"] if "text" in flat.columns else nulls
+        is_counted = (status.fill_null("") != "failed").to_list()  # a failed request has nothing to grade
+        rows = flat["_row"].to_list()
+        responses = pl.select(pl.when(final.is_not_null()).then(final).otherwise(text)).to_series()
+        extracted: list[str | None] = [None] * n
+        correct: list[bool | None] = [None] * n
+        errors: list[str | None] = [None] * n
+        keys: dict[tuple, int] = {}
+        pairs: list[tuple] = []
+        where: list[tuple[int, int]] = []  # (sample, pair)
+        for i, (response, r) in enumerate(zip(responses, rows, strict=True)):
+            if not is_counted[i]:
+                continue
             kind, options = kinds[r]
-            for j, s in enumerate(samples or []):
-                if counted(s):  # a failed request has nothing to grade
-                    items.append((sample_response(s), golds[r], kind, options))
-                    where.append((r, j))
-        outcomes = pool.map(grade_item, items)
-        new_rows = [[{**s, "extracted": None, "correct": None, "verify_error": None} for s in samples or []]
-                    for samples in rows]
-        for (r, j), o in zip(where, outcomes, strict=True):
-            extracted, correct = o.value if o.error is None else (None, None)
-            new_rows[r][j].update(extracted=extracted, correct=correct, verify_error=o.error)
-        maj_items = [([s["extracted"] for s in row if counted(s)], golds[r], *kinds[r])
-                     for r, row in enumerate(new_rows)]
-        maj = pool.map(majority_item, maj_items)
-        maj_vals = [m.value if m.error is None else
-                    (None, None, None, any(s["correct"] is not None for s in row))
-                    for m, row in zip(maj, new_rows, strict=True)]
+            try:
+                extracted[i] = extract_item(response_tail(response), kind, options)
+            except Exception as err:  # as the pool records an item's exception
+                errors[i] = f"{type(err).__name__}: {err}"
+                continue
+            key = (extracted[i], golds[r], kind, json.dumps(options, sort_keys=True, default=str))
+            if key not in keys:
+                keys[key] = len(pairs)
+                pairs.append((extracted[i], golds[r], kind, options))
+            where.append((i, keys[key]))
+        verdicts = pool.map(judge_item, pairs)
+        for i, p in where:
+            o = verdicts[p]
+            if o.error is None:
+                correct[i] = o.value
+            else:
+                extracted[i], errors[i] = None, o.error
+        flat = flat.with_columns(pl.Series("extracted", extracted, pl.String), pl.Series("correct", correct, pl.Boolean),
+                                 pl.Series("verify_error", errors, pl.String))
+        by_row: list[list[str | None]] = [[] for _ in range(df.height)]
+        for i, r in enumerate(rows):
+            if is_counted[i]:
+                by_row[r].append(extracted[i])
+        maj = pool.map(majority_item, [(by_row[r], golds[r], *kinds[r]) for r in range(df.height)])
+        graded_rows = [False] * df.height
+        for i, r in enumerate(rows):
+            graded_rows[r] = graded_rows[r] or correct[i] is not None
+        maj_vals = [m.value if m.error is None else (None, None, None, graded_rows[r]) for r, m in enumerate(maj)]
         gradable = [m[3] for m in maj_vals]
-        out = df.with_columns(pl.Series("samples", new_rows, dtype=_samples_dtype(df, new_rows)))
-        out = pass_columns(out, self.ks, gradable)
+        out = implode_samples(df, flat)
+        out = pass_columns_flat(out, flat, self.ks, gradable)
         out = out.with_columns(
             pl.Series("maj_answer", [m[0] for m in maj_vals], pl.String),
             pl.Series("maj_frac", [m[1] for m in maj_vals], pl.Float64),
             pl.Series("maj_correct", [m[2] if g else None for m, g in zip(maj_vals, gradable, strict=True)],
                       pl.Boolean),
         )
-        info = {"samples_graded": len(items), "samples_correct": sum(
-            1 for o in outcomes if o.error is None and o.value[1] is True),
-            "verify_timeouts": pool.timeouts - timeouts_before,
-            "ungradable_rows": sum(1 for g in gradable if not g)}
+        info = {"samples_graded": sum(is_counted),
+                "samples_correct": sum(1 for i in range(n) if is_counted[i] and correct[i] is True),
+                "verify_timeouts": pool.timeouts - timeouts_before,
+                "ungradable_rows": sum(1 for g in gradable if not g)}
         return StageOutput(out, info=info)
 
 
-def _samples_dtype(df: pl.DataFrame, rows: list[list[dict[str, Any]]]) -> pl.DataType:
-    """The samples struct with ``verify_error`` added (other fields and their order kept)."""
-    inner = df.schema["samples"].inner
-    fields = {f.name: f.dtype for f in inner.fields}
-    fields.setdefault("extracted", pl.String())
-    fields.setdefault("correct", pl.Boolean())
-    fields.setdefault("verify_error", pl.String())
-    for row in rows:  # make every struct carry every field
-        for s in row:
-            for name in fields:
-                s.setdefault(name, None)
-    return pl.List(pl.Struct(fields))
+def pass_columns_flat(df: pl.DataFrame, flat: pl.DataFrame, ks: Sequence[int], gradable: Sequence[bool]) -> pl.DataFrame:
+    """``pass_columns`` from the exploded samples (no sample text is turned into Python objects)."""
+    status = pl.col("status") if "status" in flat.columns else pl.lit(None, dtype=pl.String)
+    counts = (flat.lazy().filter(status.fill_null("") != "failed")
+              .group_by("_row").agg(pl.len().alias("n"), (pl.col("correct") == True).sum().alias("c"))  # noqa: E712
+              .collect())
+    n_by = dict(zip(counts["_row"].to_list(), counts["n"].to_list(), strict=True))
+    c_by = dict(zip(counts["_row"].to_list(), counts["c"].to_list(), strict=True))
+    n_s, n_c, rate = [], [], []
+    at: dict[int, list[float | None]] = {k: [] for k in ks}
+    for r, ok in enumerate(gradable):
+        n = int(n_by.get(r, 0))
+        c = int(c_by.get(r, 0)) if ok else None
+        n_s.append(n)
+        n_c.append(c)
+        rate.append(c / n if c is not None and n else None)
+        for k in ks:
+            at[k].append(answers.pass_at_k(n, c, k) if c is not None and n >= k else None)
+    cols = [pl.Series("n_samples", n_s, pl.Int64), pl.Series("n_correct", n_c, pl.Int64),
+            pl.Series("pass_rate", rate, pl.Float64)]
+    cols += [pl.Series(f"pass_at_{k}", v, pl.Float64) for k, v in at.items()]
+    return df.with_columns(cols)

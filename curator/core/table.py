@@ -25,6 +25,12 @@ PROBLEM_SCHEMA: dict[str, pl.DataType] = {
     "meta": pl.String(),
 }
 
+#: Optional columns with a fixed meaning. ``options``: a multiple-choice item's options as a JSON
+#: object in letter order (``{"A": "...", "B": "..."}``; ``curator.core.options``), null for open
+#: questions. Loading fills it from MedQA / AGIEval ``options``, MMLU ``choices`` and TAL-SCQ5K
+#: ``answer_option_list`` (``curator.core.items``); every stage keeps it and every prompt renders it.
+OPTIONAL_COLUMNS: dict[str, pl.DataType] = {"options": pl.String()}
+
 REQUIRED_INPUT_COLUMNS: tuple[str, ...] = ("problem",)
 
 #: Optional columns. ``tests``: a code problem's tests as JSON text in the normal form of

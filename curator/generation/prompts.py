@@ -1,9 +1,9 @@
-"""Prompt templates and the row -> chat messages builder.
+"""The row -> chat messages builder, over the prompt specs of ``prompt_spec`` (and custom templates).
 
-``r1`` follows DeepSeek-R1's output format (reasoning inside ``<think>...</think>``, then a
-summary, final answer in ``\\boxed{}``; the user instruction is the one DeepSeek recommends
-for R1 math evaluation). ``r1_zh`` is its Chinese variant, ``multiple_choice`` asks for a
-letter, and ``brief`` is the short prompt the embedded 135M model sometimes answers right.
+A row's prompt depends on its item kind (``choice`` when it has options) and language (``zh``
+gets the Chinese instruction), never on who asks: generation, the difficulty probe and the
+verl / GRPO / SFT exports all call ``row_messages``. ``r1_zh`` and ``multiple_choice`` are
+earlier names of ``r1``, which now picks language and kind per row.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-R1_SYSTEM = (
-    "You are a helpful assistant. First think through the problem step by step inside "
-    "<think> </think> tags. After </think>, write a short summary of your reasoning and give "
-    "the final answer in \\boxed{}."
-)
+from curator.core.options import OPTION_KEYS, parse_options, render_options
+from curator.generation.prompt_spec import ALIASES, SPECS, THINK_SYSTEM, PromptSpec
+
+R1_SYSTEM = THINK_SYSTEM["en"]
 
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """A system message (may be empty) and a user message with ``{problem}`` (and ``{choices}``)."""
+    """A custom template: a system message (may be empty) and a user message with ``{problem}``
+    (and ``{choices}``, the options rendered ``A. ...``). The built-in prompts are ``PromptSpec``s."""
 
     name: str
     user: str
@@ -39,64 +39,63 @@ class PromptTemplate:
         return out
 
 
-TEMPLATES: dict[str, PromptTemplate] = {
-    # DeepSeek-R1 usage notes: "Please reason step by step, and put your final answer within \boxed{}."
-    "r1": PromptTemplate("r1", "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}.",
-                         R1_SYSTEM),
-    "r1_zh": PromptTemplate(
-        "r1_zh", "{problem}\n\n请逐步推理，并把最终答案写在 \\boxed{{}} 中。",
-        "你是一个乐于助人的助手。先在 <think> </think> 标签内用中文逐步思考，然后在 </think> 之后"
-        "用中文简要总结推理过程，并把最终答案写在 \\boxed{} 中。"),
-    "multiple_choice": PromptTemplate(
-        "multiple_choice",
-        "{problem}\n{choices}\nPlease reason step by step, then give only the letter of the correct option "
-        "within \\boxed{{}}.", R1_SYSTEM),
-    # SmolLM2-135M-Instruct: without examples it boxed 2 of 32 answers and got none right; with these two
-    # worked examples in R1's format it boxed 32/32 and solved 25/32 one-digit additions (per-problem
-    # 0/4 to 4/4) at T=0.7 and T=1.0 - real, spread-out pass rates for the demo.
-    "brief": PromptTemplate(
-        "brief", "{problem} Think briefly, then give the final answer as \\boxed{{number}}.",
-        shots=(("What is 2 + 3?", "<think>\n2 + 3 = 5\n</think>\nThe final answer is \\boxed{5}."),
-               ("What is 6 + 4?", "<think>\n6 + 4 = 10\n</think>\nThe final answer is \\boxed{10}."))),
-}
+#: the built-in prompt families by name (``prompt_spec.SPECS``) and the earlier names that map onto them
+TEMPLATES: dict[str, PromptSpec] = {**SPECS, **{old: SPECS[new] for old, new in ALIASES.items()}}
+Template = str | PromptSpec | PromptTemplate
 
 
-def get_template(template: str | PromptTemplate) -> PromptTemplate:
-    """A template by name, or the given one; the error lists the names there are."""
-    if isinstance(template, PromptTemplate):
+def get_template(template: Template) -> PromptSpec | PromptTemplate:
+    """A spec by name, or the given spec / template; the error lists the names there are."""
+    if isinstance(template, (PromptTemplate, PromptSpec)):
         return template
     try:
         return TEMPLATES[template]
     except KeyError:
         raise ValueError(f"unknown prompt template {template!r}; use one of {sorted(TEMPLATES)} "
-                         "or pass a PromptTemplate(name, user, system)") from None
+                         "or pass a PromptSpec / PromptTemplate(name, user, system)") from None
 
 
-def format_choices(meta: str | dict[str, Any] | None) -> str:
-    """``A. ...`` lines from ``meta['choices']`` / ``meta['options']`` (a list or a letter->text dict)."""
+def _meta_options(meta: str | dict[str, Any] | None) -> dict[str, str] | None:
     if isinstance(meta, str):
         try:
             meta = json.loads(meta)
         except ValueError:
-            return ""
+            return None
     if not isinstance(meta, dict):
-        return ""
-    choices = meta.get("choices", meta.get("options"))
-    if isinstance(choices, dict):
-        return "\n".join(f"{k}. {v}" for k, v in choices.items())
-    if isinstance(choices, list):
-        return "\n".join(f"{chr(65 + i)}. {c}" for i, c in enumerate(choices))
-    return ""
+        return None
+    key = next((k for k in OPTION_KEYS if meta.get(k)), None)
+    return parse_options(meta[key]) if key else None
 
 
-def auto_template(language: str | None, base: str | PromptTemplate) -> str | PromptTemplate:
-    """``r1`` becomes ``r1_zh`` for Chinese rows, so the reasoning stays in the problem's language."""
-    if base == "r1" and language == "zh":
-        return "r1_zh"
-    return base
+def row_language(row: dict[str, Any]) -> str:
+    """The row's ``language``; where it is null, ``zh`` when the problem's script says so (cheap), else ``en``."""
+    lang = row.get("language")
+    if lang:
+        return "zh" if str(lang).lower().startswith("zh") else str(lang)
+    from filters.language import script_language
+
+    return "zh" if script_language(row.get("problem") or "") == "zh" else "en"
 
 
-def row_messages(row: dict[str, Any], template: str | PromptTemplate) -> list[dict[str, str]]:
-    """The chat messages for one problem row (``problem``, ``language``; ``meta`` for choices)."""
-    tpl = get_template(auto_template(row.get("language"), template))
-    return tpl.messages(row.get("problem") or "", format_choices(row.get("meta")))
+def row_item(row: dict[str, Any]) -> tuple[str, dict[str, str] | None, str, str]:
+    """(problem, options, language, kind) of a row: ``options`` column first, then ``meta``'s option list."""
+    options = parse_options(row.get("options")) or _meta_options(row.get("meta"))
+    kind = "choice" if options else "math"
+    return row.get("problem") or "", options, row_language(row), kind
+
+
+def row_messages(row: dict[str, Any], template: Template) -> list[dict[str, str]]:
+    """The chat messages for one problem row (``problem``, ``options``, ``language``; ``meta`` as fallback).
+
+    Generation, the difficulty probe and the exports all call this, so one item gets one prompt.
+    """
+    tpl = get_template(template)
+    problem, options, language, kind = row_item(row)
+    if isinstance(tpl, PromptTemplate):
+        return tpl.messages(problem, render_options(options, language))
+    return tpl.messages(problem, options, language, kind)
+
+
+def prompt_columns() -> tuple[str, ...]:
+    """The row fields ``row_messages`` reads (select these before ``to_dicts``)."""
+    return ("problem", "options", "language", "meta")

@@ -13,14 +13,15 @@ from typing import Any, ClassVar, Literal
 
 import polars as pl
 
+from curator.core import options
 from curator.core.samples import explode_samples
 from curator.core.stage import SAMPLE_CONTEXT, RunContext, Stage, StageOutput, runtime
 from curator.core.table import SAMPLE_FIELDS, SAMPLES_DTYPE
-from curator.generation import parsing, prompts
+from curator.generation import parsing, prompt_spec, prompts
 from curator.generation.client import Generator
 from curator.generation.model_stage import resolve_backend
 from curator.generation.parsing import to_sample
-from curator.generation.prompts import PromptTemplate, row_messages
+from curator.generation.prompts import Template, prompt_columns, row_messages
 from curator.generation.request_cache import RequestCache
 from curator.generation.types import Backend, Sampling
 
@@ -34,7 +35,7 @@ class Generate(Stage):
     temperature: float = 0.7  # R1 cold start samples at 1.0; the 135M demo model needs less
     top_p: float = 1.0
     max_tokens: int = 160  # demo budget; long CoT needs 4k-32k (R1 math rows average ~6k tokens)
-    template: str | PromptTemplate | None = None  # None: "brief" for the embedded model, else "r1"
+    template: Template | None = None  # None: "brief" for the embedded model, else "r1" (prompt_spec.SPECS)
     seed: int = 0  # sample i is drawn with seed + i
     truncation: Literal["keep", "drop", "retry"] = "keep"
     retry_max_tokens: int | None = None  # budget of the one retry; None = 2 * max_tokens
@@ -44,7 +45,7 @@ class Generate(Stage):
     adds: ClassVar[tuple[str, ...]] = tuple(["samples"] + [f"samples.{f}" for f in SAMPLE_FIELDS])
     batch_size: ClassVar[int] = 256  # rows per batch: k * 256 requests in flight together
     produces_samples: ClassVar[bool] = True
-    code_modules: ClassVar[tuple[Any, ...]] = (prompts, parsing)
+    code_modules: ClassVar[tuple[Any, ...]] = (prompts, prompt_spec, options, parsing)
     not_params: ClassVar[tuple[str, ...]] = ("label", "progress")
 
     role: ClassVar[str] = "teacher"
@@ -80,7 +81,7 @@ class Generate(Stage):
     def apply(self, df: pl.DataFrame) -> StageOutput:
         if self._gen is None:  # used outside a pipeline: an in-memory cache
             self._gen = Generator(self.backend, None, None, self.name)
-        rows = df.select([c for c in ("problem", "language", "meta") if c in df.columns]).to_dicts()
+        rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
         convs = [row_messages(r, self.template) for r in rows]
         results, info = self._gen.generate(convs, self.k, self.sampling, truncation=self.truncation,
                                            retry_max_tokens=self.retry_max_tokens)

@@ -184,6 +184,7 @@ class BoundaryReportOutput:
     """An output that writes the boundary report of the build's own models into ``report/``."""
 
     folder: str = "report"
+    copy_to: str | None = None  # also write the report here (relative to the working directory)
     kind: str = "math"  # the answer kind for rows whose meta names none
     draws: int = 8  # random vote orders per problem for maj@k
     seed: int = 0
@@ -193,5 +194,8 @@ class BoundaryReportOutput:
             outcomes = table_outcomes(df, pool, kind=self.kind)
         problems = df.select([c for c in PROBLEM_COLUMNS if c in df.columns])
         report = compare(outcomes, problems, draws=self.draws, seed=self.seed)
-        write_report(report, Path(out_dir) / self.folder, title="Reasoning boundary: " + ", ".join(report.models))
+        title = "Reasoning boundary: " + ", ".join(report.models)
+        write_report(report, Path(out_dir) / self.folder, title=title)
+        if self.copy_to:
+            write_report(report, Path(self.copy_to), title=title)
         return []

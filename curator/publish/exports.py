@@ -93,23 +93,32 @@ def _message(role: str | pl.Expr, content: pl.Expr, role_key: str = "role", cont
     return pl.struct(role_expr.alias(role_key), content.cast(pl.String).alias(content_key))
 
 
+def user_turns(flat: pl.DataFrame, template: str | None = "plain") -> pl.Series:
+    """The user turn of each row's prompt spec (``plain``: the problem and its options)."""
+    from curator.generation.prompts import prompt_columns, row_messages
+
+    rows = flat.select([c for c in prompt_columns() if c in flat.columns]).to_dicts()
+    return pl.Series("_user", [row_messages(r, template or "plain")[-1]["content"] for r in rows], pl.String)
+
+
 def sft_messages(flat: pl.DataFrame, system: str | None = None, think: bool = True,
-                 reasoning_field: str | None = None) -> pl.Series:
-    """A ``messages`` list per chosen sample: [system], user (problem), assistant (think + answer).
+                 reasoning_field: str | None = None, template: str | None = "plain") -> pl.Series:
+    """A ``messages`` list per chosen sample: [system], user (problem and options), assistant (think + answer).
 
     ``reasoning_field`` (``reasoning_content`` for Qwen3-style templates, ``thinking`` for
     GPT-OSS): the reasoning goes in that key of the assistant message and ``content`` holds
     the answer, for chat templates that render the reasoning from its own field (and drop a
-    ``<think>`` block written into ``content``).
+    ``<think>`` block written into ``content``). ``template``: the user turn's prompt spec.
     """
+    flat = flat.with_columns(user_turns(flat, template))
     if reasoning_field is None:
         turns = ([_message("system", pl.lit(system))] if system else []) + [
-            _message("user", pl.col("problem")), _message("assistant", assistant_content(think))]
+            _message("user", pl.col("_user")), _message("assistant", assistant_content(think))]
         return flat.select(pl.concat_list(turns).alias("messages"))["messages"]
     none = pl.lit(None, dtype=pl.String).alias(reasoning_field)
     reasoning = pl.col("reasoning").str.strip_chars() if think else pl.lit(None, dtype=pl.String)
     turns = ([pl.struct(pl.lit("system").alias("role"), pl.lit(system).alias("content"), none)] if system else []) + [
-        pl.struct(pl.lit("user").alias("role"), pl.col("problem").cast(pl.String).alias("content"), none),
+        pl.struct(pl.lit("user").alias("role"), pl.col("_user").alias("content"), none),
         pl.struct(pl.lit("assistant").alias("role"),
                   pl.when(pl.col("reasoning").is_not_null()).then(assistant_content(False))
                   .otherwise(pl.col("text").fill_null("")).alias("content"),
@@ -139,6 +148,7 @@ class SFTMessages:
     config: str = "sft"
     split: str = "train"
     system: str | None = None  # optional system prompt; None writes user + assistant only
+    template: str | None = "plain"  # the user turn's prompt spec; "plain" = problem and options
     think: bool = True  # reasoning inside <think>...</think> before the answer (R1)
     per_problem: PerProblem = "one"  # "all": one row per usable sample (rejection-sampling sets)
     require_correct: bool = True
@@ -149,11 +159,11 @@ class SFTMessages:
     reasoning_field: str | None = None  # None: <think> inside content; "reasoning_content": its own key
 
     def rows(self, df: pl.DataFrame) -> pl.DataFrame:
-        ctx = tuple(dict.fromkeys(("id", "problem", *self.keep_columns)))
+        ctx = tuple(dict.fromkeys(("id", "problem", "options", "language", "meta", *self.keep_columns)))
         flat = chosen_samples(df, self.per_problem, self.require_correct, ctx)
         _check_rows(flat, df, self.on_missing, "SFT export")
         keep = [c for c in self.keep_columns if c in flat.columns]
-        return flat.select(sft_messages(flat, self.system, self.think, self.reasoning_field), *keep)
+        return flat.select(sft_messages(flat, self.system, self.think, self.reasoning_field, self.template), *keep)
 
     def write(self, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:
         files = [_write(self.rows(part), out_dir, self.config, name, self.format)
@@ -172,10 +182,11 @@ class ShareGPT(SFTMessages):
     config: str = "sharegpt"
 
     def rows(self, df: pl.DataFrame) -> pl.DataFrame:
-        ctx = tuple(dict.fromkeys(("id", "problem", *self.keep_columns)))
+        ctx = tuple(dict.fromkeys(("id", "problem", "options", "language", "meta", *self.keep_columns)))
         flat = chosen_samples(df, self.per_problem, self.require_correct, ctx)
         _check_rows(flat, df, self.on_missing, "ShareGPT export")
-        turns = [_message("human", pl.col("problem"), "from", "value"),
+        flat = flat.with_columns(user_turns(flat, self.template))
+        turns = [_message("human", pl.col("_user"), "from", "value"),
                  _message("gpt", assistant_content(self.think), "from", "value")]
         keep = [c for c in self.keep_columns if c in flat.columns]
         return flat.select(pl.concat_list(turns).alias("conversations"),
@@ -205,12 +216,26 @@ def verl_schema(extra: dict | None = None) -> object:
     ])
 
 
-def rl_prompt(system: str | None, instruction: str | None) -> pl.Expr:
-    """Chat messages of an RL prompt: [system], user = problem + instruction."""
-    user = pl.col("problem") if not instruction else pl.concat_str([pl.col("problem"), pl.lit(instruction)],
-                                                                    separator=" ")
-    turns = ([_message("system", pl.lit(system))] if system else []) + [_message("user", user)]
-    return pl.concat_list(turns)
+MESSAGES_DTYPE = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
+
+
+def rl_prompt(df: pl.DataFrame, template: str | None, system: str | None = None,
+              instruction: str | None = None) -> pl.Series:
+    """Chat messages per row from the item's prompt spec (``curator.generation.prompts.row_messages``:
+    the prompt generation and the difficulty probe sent); ``instruction`` appended and ``system``
+    prepended when given (earlier fixed-string behaviour)."""
+    from curator.generation.prompts import prompt_columns, row_messages
+
+    rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
+    out = []
+    for row in rows:
+        msgs = [dict(m) for m in row_messages(row, template or "plain")]
+        if instruction:
+            msgs[-1]["content"] = f"{msgs[-1]['content']} {instruction}"
+        if system and msgs[0]["role"] != "system":
+            msgs.insert(0, {"role": "system", "content": system})
+        out.append(msgs)
+    return pl.Series("prompt", out, dtype=MESSAGES_DTYPE)
 
 
 @dataclass
@@ -226,8 +251,9 @@ class VerlParquet:
     split: str = "train"
     data_source: str | None = VERL_DATA_SOURCE  # verl picks its default scorer by it; None: the row's source
     ability: str = "math"
+    template: str | None = "boxed"  # prompt spec (prompt_spec.SPECS): BOXED_INSTRUCTION, zh / choice variants
     system: str | None = None
-    instruction: str | None = BOXED_INSTRUCTION  # verl MATH example, DeepScaleR
+    instruction: str | None = None  # a fixed string appended to every prompt instead (earlier default)
     split_column: str | None = None
     # sampling_weight: Kimi k1.5 prioritized sampling (curator.selection.priority), read by
     # curator.analysis.verl_sampler.PrioritizedSampler
@@ -255,7 +281,7 @@ class VerlParquet:
         row_source = pl.col("source").cast(pl.String) if "source" in df.columns else pl.lit(None, dtype=pl.String)
         out = df.select(
             source.cast(pl.String).alias("data_source"),
-            rl_prompt(self.system, self.instruction).alias("prompt"),
+            rl_prompt(df, self.template, self.system, self.instruction).alias("prompt"),
             pl.lit(self.ability).alias("ability"),
             pl.struct(pl.lit("rule").alias("style"), gold.alias("ground_truth")).alias("reward_model"),
             pl.struct(pl.lit(split).alias("split"), pl.int_range(pl.len(), dtype=pl.Int64).alias("index"),
@@ -293,6 +319,7 @@ class GRPOPrompts:
 
     config: str = "grpo"
     split: str = "train"
+    template: str | None = "plain"  # prompt spec (prompt_spec.SPECS); "plain" = problem and options only
     system: str | None = None
     instruction: str | None = None  # appended to the problem in ``prompt``; open-r1 uses a system prompt
     boxed_solution: bool = True  # gold wrapped in \boxed{} so math-verify parses it (Skywork-OR1)
@@ -314,8 +341,9 @@ class GRPOPrompts:
         label_gold = pl.coalesce(gold, pl.col("tests").cast(pl.String)) if "tests" in df.columns else gold  # code
         label = pl.struct(label_gold.alias("answer"), *grading).struct.json_encode().alias("label")
         keep = [c for c in keep if c not in fields.columns]
+        prompt = rl_prompt(df, self.template, self.system, self.instruction)
         return df.with_columns(fields.rename({c: f"_g_{c}" for c in fields.columns})).select(
-            rl_prompt(self.system, self.instruction).alias("prompt"), pl.col("problem"), solution.alias("solution"),
+            prompt.alias("prompt"), pl.col("problem"), solution.alias("solution"),
             pl.col("answer"), *grading, label, *keep)
 
     def write(self, df: pl.DataFrame, out_dir: Path) -> list[OutputFile]:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.answers import forms, verify
+from curator.answers import chinese, forms, verify
 from curator.answers import grading as answers
 from curator.answers.forms import text_answer
 from curator.answers.verify import DEFAULT_TIMEOUT_S, VerifyPool, counted, row_kinds, sample_response
@@ -147,7 +147,7 @@ class Consensus(CallsModel, Stage):
     adds: ClassVar[tuple[str, ...]] = ("reference_answer", "reference_frac", "agrees_with_reference",
                                        "pseudo_label", "agreement_by")
     role: ClassVar[str] = "reference"
-    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, verify)
+    code_modules: ClassVar[tuple[Any, ...]] = (answers, forms, chinese, verify)
 
     def __post_init__(self) -> None:
         answers.check_kind(self.kind)
@@ -235,8 +235,9 @@ class Consensus(CallsModel, Stage):
     def _reference_responses(self, df: pl.DataFrame) -> list[list[str | None]]:
         if self.backend is not None:
             from curator.generation import complete, row_messages
+            from curator.generation.prompts import prompt_columns
 
-            rows = df.select([c for c in ("problem", "language", "meta") if c in df.columns]).to_dicts()
+            rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
             convs = [row_messages(r, self.template) for r in rows]
             samples = complete(self.backend, convs, n=self.k, temperature=self.temperature,
                                max_tokens=self.max_tokens, seed=self.seed,

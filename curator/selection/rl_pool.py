@@ -350,8 +350,11 @@ class GuessWithoutCoT(CallsModel, Stage):
     def apply(self, df: pl.DataFrame) -> StageOutput:
         from curator.answers.verify import VerifyPool
         from curator.generation import complete
+        from curator.generation.prompts import prompt_columns, row_messages
 
-        convs = [[{"role": "user", "content": f"{p}\n\n{self.instruction}"}] for p in df["problem"].to_list()]
+        rows = df.select([c for c in prompt_columns() if c in df.columns]).to_dicts()
+        convs = [[{"role": "user", "content": f"{row_messages(r, 'plain')[-1]['content']}\n\n{self.instruction}"}]
+                 for r in rows]  # the problem with its options, if any
         answers = complete(self.backend, convs, n=self.tries, temperature=self.temperature,
                            max_tokens=self.max_tokens, seed=self.seed, cache=self.cache_path)
         pool = getattr(self, "_pool", None)
@@ -361,10 +364,11 @@ class GuessWithoutCoT(CallsModel, Stage):
         return self._grade(df, answers, pool)
 
     def _grade(self, df: pl.DataFrame, answers: list[list[dict[str, Any]]], pool: Any) -> StageOutput:
-        from curator.answers.verify import grade_item
+        from curator.answers.verify import grade_item, row_kinds
 
-        items = [(s.get("text"), gold, self.kind, None)
-                 for row, gold in zip(answers, df["answer"].to_list(), strict=True) for s in row]
+        items = [(s.get("text"), gold, kind, options)
+                 for row, gold, (kind, options) in zip(answers, df["answer"].to_list(), row_kinds(df, self.kind),
+                                                       strict=True) for s in row]
         outcomes = iter(pool.map(grade_item, items))
         hits, failed = [], 0
         for row in answers:

@@ -59,12 +59,9 @@ class Benchmark:
         """Columns ``item_id`` and ``text``."""
         p = Path(self.path)
         if p.is_file():
-            readers = {".jsonl": pl.read_ndjson, ".json": pl.read_json, ".parquet": pl.read_parquet,
-                       ".csv": pl.read_csv}
-            reader = readers.get(p.suffix.lower())
-            if reader is None:
-                raise ValueError(f"benchmark {self.name!r}: cannot read {p.name}; use jsonl, json, parquet or csv")
-            df = reader(p)
+            from curator.core.io import read_records  # validated: file, line and what to do in each error
+
+            df = read_records(p, what=f"benchmark {self.name!r}")
         else:
             df = _load_hub(self)
         column = self.column or next((c for c in _PROBLEM_COLUMNS if c in df.columns), None)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# forced, not defaulted: an environment that says HF_HUB_OFFLINE=0 must not let a test reach the Hub
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # llama.cpp's OpenMP threads spin while waiting; on a busy 2-core machine that starves every other
 # process (a 15 s notebook test timed out at 600 s). Passive waiting costs nothing when idle.

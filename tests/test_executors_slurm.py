@@ -8,6 +8,7 @@ would, and compares the result with a local build.
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 
@@ -26,8 +27,8 @@ def _pipeline() -> Pipeline:
 
 def _scripts(work):
     submit = (work / "executors" / "submit.sh").read_text()
-    paths = re.findall(r"sbatch --parsable(?: --dependency=afterok:\$JOB\d+)? ([^\s)]+)", submit)
-    return submit, [p.strip("'") for p in paths]
+    lines = re.findall(r"^JOB\d+=\$\((sbatch --parsable.*)\)$", submit, flags=re.M)
+    return submit, [shlex.split(line)[-1] for line in lines]
 
 
 def test_sbatch_scripts_chain_rows_global_and_finish(tmp_path):
@@ -67,3 +68,21 @@ def test_pickled_jobs_run_in_order_build_what_local_builds(tmp_path):
         assert isinstance(dill.load(open(pik, "rb")).tasks, int)
     _pipeline().run(tmp_path / "local", quiet=True)
     assert_same_build(tmp_path / "local", tmp_path / "slurm")
+
+
+def test_scripts_quote_a_work_dir_and_venv_with_spaces(tmp_path):
+    work = tmp_path / "my work dir"
+    venv = tmp_path / "my venv" / "bin" / "activate"
+    cfg = SlurmExecutor(tasks=2, partition="cpu", venv_path=str(venv), submit=False, job_name="demo")
+    _pipeline().run(tmp_path / "out", work_dir=work, executor=cfg, quiet=True)
+    _, paths = _scripts(work)
+    assert paths and all(" " in p for p in paths)
+    for path in paths:
+        text = open(path).read()
+        res = subprocess.run(["bash", "-n", path], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        line = next(x for x in text.splitlines() if "launch_pickled_pipeline" in x)
+        assert shlex.split(line)[-1] == path.rsplit("/", 1)[0] + "/executor.pik"
+        assert shlex.split(next(x for x in text.splitlines() if x.startswith("source ")))[1] == str(venv)
+        output = next(x for x in text.splitlines() if x.startswith("#SBATCH --output="))
+        assert output.startswith('#SBATCH --output="') and output.endswith('.out"'), output

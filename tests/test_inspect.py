@@ -70,3 +70,18 @@ def test_cli_inspect(built: Path, tmp_path: Path) -> None:
     assert "Funnel" in result.output and "too_easy" in result.output
     missing = CliRunner().invoke(app, ["inspect", str(tmp_path)])
     assert missing.exit_code == 1 and "funnel.json is missing" in missing.output
+
+
+def test_model_text_cannot_drive_the_terminal() -> None:
+    from curator.publish.inspect import _sample_panel
+
+    hostile = "\x1b[2J\x1b]0;pwned\x07[bold]not markup[/bold]\x1b]8;;http://evil\x07link\x1b]8;;\x07\x9b31m"
+    row = {"id": "x", "problem": hostile, "answer": "1",
+           "samples": [{"text": hostile, "reasoning": hostile, "final": hostile, "extracted": hostile}]}
+    from rich.console import Console
+
+    console = Console(record=True, width=120, color_system=None)
+    console.print(_sample_panel(row, 0, 100))
+    shown = console.export_text()
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert "\\x1b[2J" in shown and "[bold]not markup[/bold]" in shown

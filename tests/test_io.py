@@ -154,3 +154,129 @@ def test_parquet_input_is_validated_like_jsonl(tmp_path: Path) -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         read_problems(tmp_path / "nope.jsonl")
+
+
+# -- hardening: every input error names the file, the place and what to do ------------------------
+
+
+def test_csv_field_over_the_csv_module_limit_loads_or_is_a_named_bad_row(tmp_path: Path) -> None:
+    long = "x" * 200_000  # over csv's default 131,072-character field limit
+    path = tmp_path / "long.csv"
+    path.write_text(f"problem,answer\nWhat is 1+1?,2\n{long},3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"long.csv, line 3: problem is 200,000 characters"):
+        read_problems(path)
+    result = read_problems(path, on_bad_rows="quarantine")
+    assert result.table["problem"].to_list() == ["What is 1+1?"] and result.bad_rows["line"].to_list() == [3]
+    assert read_problems(path, max_chars=300_000).table.height == 2
+    import csv
+
+    assert csv.field_size_limit() == 131_072  # restored for everyone else
+
+
+def test_unterminated_csv_quote_is_a_named_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_bytes(b'problem,answer\nWhat is 1+1?,2\n"never closed,3\n')
+    result = read_problems(path, on_bad_rows="quarantine")
+    assert result.table["problem"].to_list() == ["What is 1+1?"]
+
+
+def test_corrupt_parquet_names_the_file_and_the_row_group(tmp_path: Path) -> None:
+    path = tmp_path / "c.parquet"
+    pl.DataFrame({"problem": [f"What is {i}?" for i in range(30)]}).write_parquet(path, row_group_size=10)
+    raw = path.read_bytes()
+    (tmp_path / "cut.parquet").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(InputError, match=r"cut.parquet: not a readable Parquet file .*copy or export it again"):
+        read_problems(tmp_path / "cut.parquet")
+    # damage the data of the second row group only: the others still load in quarantine mode
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    col = meta.row_group(1).column(0)
+    start = col.dictionary_page_offset or col.data_page_offset
+    broken = bytearray(raw)
+    broken[start:start + 40] = b"\xff" * 40
+    (tmp_path / "rg.parquet").write_bytes(bytes(broken))
+    with pytest.raises(InputError, match=r"rg.parquet, line 11: Parquet row group 1 \(rows 11-20\) is unreadable"):
+        read_problems(tmp_path / "rg.parquet")
+    result = read_problems(tmp_path / "rg.parquet", on_bad_rows="quarantine")
+    assert result.table.height == 20 and result.bad_rows["reason"].str.contains("row group 1").all()
+
+
+def test_list_column_is_not_stringified_as_a_series(tmp_path: Path) -> None:
+    path = tmp_path / "lists.parquet"
+    pl.DataFrame({"problem": ["a?", "b?"], "answer": [[1, 2], [3]], "tags": [[1], [2]]}).write_parquet(path)
+    df = read_problems(path).table
+    assert df["answer"].to_list() == ["[1, 2]", "[3]"]  # a list of accepted answers: JSON
+    assert all("Series" not in (m or "") for m in df["meta"]) and json.loads(df["meta"][0]) == {"tags": [1]}
+    pl.DataFrame({"problem": [[1], [2]]}).write_parquet(tmp_path / "lp.parquet")
+    with pytest.raises(InputError, match=r"lp.parquet: column 'problem' holds List\(Int64\), not text"):
+        read_problems(tmp_path / "lp.parquet")
+    pl.DataFrame({"problem": ["a?"], "source": [[1]]}).write_parquet(tmp_path / "ls.parquet")
+    with pytest.raises(InputError, match=r"column 'source' holds List"):
+        read_problems(tmp_path / "ls.parquet")
+
+
+def test_integer_problem_is_a_clear_error_and_numbers_elsewhere_are_cast(tmp_path: Path) -> None:
+    pl.DataFrame({"problem": [1, 2], "answer": [3, 4]}).write_parquet(tmp_path / "ints.parquet")
+    with pytest.raises(InputError, match=r"column 'problem' holds Int64, not text.*columns=question->problem"):
+        read_problems(tmp_path / "ints.parquet")
+    path = write_lines(tmp_path / "ints.jsonl", [json.dumps({"problem": 7, "answer": 1}), GOOD[0]])
+    with pytest.raises(InputError, match=r"ints.jsonl, line 1: 'problem' is int \(7\), not text"):
+        read_problems(path)
+    result = read_problems(path, on_bad_rows="quarantine")
+    assert result.table["answer"].to_list() == ["1"] and result.bad_rows.height == 1
+    pl.DataFrame({"problem": ["a?"], "answer": [0.5]}).write_parquet(tmp_path / "f.parquet")
+    assert read_problems(tmp_path / "f.parquet").table["answer"].to_list() == ["0.5"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_column_mapping_typo_names_the_column_and_the_columns_that_exist(tmp_path: Path, suffix: str) -> None:
+    frame = pl.DataFrame({"question": ["1+1?"], "final_answer": ["2"]})
+    path = tmp_path / f"m{suffix}"
+    {".jsonl": frame.write_ndjson, ".csv": frame.write_csv, ".parquet": frame.write_parquet}[suffix](path)
+    with pytest.raises(InputError, match=r"final_answr->answer names a column that does not exist; the columns are "
+                                         r"\['question', 'final_answer'\]"):
+        read_problems(path, columns="question->problem,final_answr->answer")
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_mapping_onto_an_existing_column_replaces_it_and_says_so(tmp_path: Path, suffix: str) -> None:
+    frame = pl.DataFrame({"question": ["Which?"], "answer": ["Aspirin"], "answer_idx": ["B"]})  # MedQA's shape
+    path = tmp_path / f"medqa{suffix}"
+    (frame.write_ndjson if suffix == ".jsonl" else frame.write_parquet)(path)
+    result = read_problems(path, columns="question->problem,answer_idx->answer")
+    assert result.table["answer"].to_list() == ["B"]
+    assert json.loads(result.table["meta"][0]) == {"answer": "Aspirin"}  # nothing lost
+    assert result.notes == ["column mapping answer_idx->answer replaces the input's own 'answer' column; "
+                            "the input's 'answer' is kept in meta['answer']"]
+
+
+def test_mapping_note_reaches_the_funnel(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "medqa.jsonl", [json.dumps({"problem": "Which?", "answer": "x", "answer_idx": "B"})])
+    Pipeline("notes", ReadProblems(str(path), columns="answer_idx->answer"), []).run(tmp_path / "out", quiet=True)
+    load = json.loads((tmp_path / "out" / "funnel.json").read_text())["stages"][0]
+    assert "replaces the input's own 'answer' column" in load["info"]["notes"][0]
+
+
+def test_benchmark_files_are_validated_by_the_loader(tmp_path: Path) -> None:
+    from filters.decontaminate import Benchmark
+
+    bad = write_lines(tmp_path / "bench.jsonl", [json.dumps({"problem": "x"}), "{oops"])
+    with pytest.raises(InputError, match=r"benchmark 'aime' .*bench.jsonl, line 2, column 2: malformed JSON.*fix or remove that record"):
+        Benchmark("aime", str(bad)).load()
+    (tmp_path / "b.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError, match=r"benchmark 'b' .*b.parquet: not a readable Parquet file"):
+        Benchmark("b", str(tmp_path / "b.parquet")).load()
+
+
+def test_split_and_config_names_are_checked_before_anything_is_written(tmp_path: Path) -> None:
+    from curator.core.outputs import SplitOutput, TableOutput
+
+    with pytest.raises(InputError, match=r"split name '\.\./etc' is not valid"):
+        TableOutput(split="../etc")
+    with pytest.raises(InputError, match=r"config name 'a/b' is not valid"):
+        SplitOutput(config="a/b")
+    df = pl.DataFrame({"problem": ["a", "b"], "split": ["train", "../../x"]})
+    with pytest.raises(InputError, match=r"column 'split': split name '../../x' is not valid"):
+        SplitOutput().write(df, tmp_path)
+    assert not (tmp_path / "data").exists()

@@ -7,6 +7,7 @@ so a local build and a Ray or Slurm build of the same pipeline write the same fi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import sys
@@ -22,6 +23,7 @@ from curator.core.fingerprint import canonical
 from curator.core.funnel import StageStats, merge_counts, render_funnel, write_funnel
 from curator.core.io import write_table
 from curator.core.outputs import OutputFile
+from curator.core.redact import redact_command, redact_value
 from curator.core.stage import Stage, StageError, StageOutput
 
 if TYPE_CHECKING:
@@ -160,15 +162,17 @@ def write_run_record(pipeline: PipelineSpec, options: RunOptions, fingerprints: 
     """run.json: what was built, with which parameters and versions, from which command."""
     from curator.core.params import param_values
 
-    params = canonical(pipeline.params) if pipeline.params is not None else None
+    # allow-list: declared, non-secret parameters by name; everything else redacted (curator.core.redact)
+    params = redact_value(canonical(pipeline.params)) if pipeline.params is not None else None
+    names = [f.name for f in dataclasses.fields(pipeline.params)] if dataclasses.is_dataclass(pipeline.params) else []
     record = {
         "pipeline": pipeline.name,
         "description": pipeline.description,
-        "command": options.command or " ".join(sys.argv),
+        "command": redact_command(options.command or sys.argv, names),
         "params": params,
-        "param_values": param_values(pipeline.params),  # the same, as a plain mapping for the card
+        "param_values": redact_value(param_values(pipeline.params)),  # the same, as a plain mapping for the card
         "seed": options.seed,  # the effective seed (the CLI's --seed, or the recipe's `seed` param)
-        "stages": [{"name": s.name, "scope": s.scope, "role": s.role, "params": canonical(s.params())}
+        "stages": [{"name": s.name, "scope": s.scope, "role": s.role, "params": redact_value(canonical(s.params()))}
                    for s in pipeline.stages],
         "fingerprints": fingerprints,
         "outputs": [f.__dict__ for f in files],

@@ -151,6 +151,10 @@ class Runner:
                                dropped=reason_counts(bad.with_columns(
                                    pl.col("reason").str.replace(r" \(.*", "")) if bad.height else None),
                                samples_out=n, samples_added=n)
+            for note in result.notes:  # e.g. a column mapping that replaced an input column
+                stats.info.setdefault("notes", []).append(note)
+                if not self.quiet:
+                    self.console.print(f"[yellow]load:[/] {note}")
             entry.write_part(0, StageOutput(df, bad if bad.height else None))
             stats.seconds = time.perf_counter() - t0
             entry.finish(stats)

@@ -48,7 +48,7 @@ class ReadProblems:
         columns = self.columns or default_columns(_first_record(Path(self.path)))  # public layouts as they are
         result = read_problems(self.path, split=self.split, columns=columns, on_bad_rows=self.on_bad_rows,
                                source=self.source, limit=self.limit)
-        return LoadResult(normalize_items(result.table), result.bad_rows)
+        return LoadResult(normalize_items(result.table), result.bad_rows, result.notes)
 
     def columns_provided(self) -> set[str]:
         """Columns available after loading, for the dry-run plan (peeks at the first record)."""

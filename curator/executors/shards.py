@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -98,8 +101,40 @@ def read_rows(files: list[StoragePath], counts: list[int], start: int, stop: int
 
 
 # -- one shard of a row segment ----------------------------------------------------------------
+@contextmanager
+def shard_lock(work_dir: Any, segment: Segment, rank: int) -> Iterator[None]:
+    """Hold a kernel lock on the shard while it runs (local and shared-filesystem work dirs).
+
+    A SIGKILLed driver can leave workers running (Ray ends a dead driver's tasks only when it
+    notices). A rerun's task for the same shard waits here until that worker finishes or dies,
+    then finds its batches and stored requests done: two workers never send one shard's
+    requests. ``flock`` locks die with their holder, so a killed worker never blocks a rerun.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is None or not isinstance(work_dir, Path):  # object stores have no locks
+        yield
+        return
+    folder = work_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = segment.key or segment.slots[0].fp
+    with open(folder / f"{key[:16]}-{segment.shard_name(rank)}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_shard(segment: Segment, rank: int, ctx: RunContext) -> list[StageStats]:
     """Run every stage of the segment on shard ``rank``; batches already written are not redone."""
+    with shard_lock(ctx.work_dir, segment, rank):
+        return _run_shard(segment, rank, ctx)
+
+
+def _run_shard(segment: Segment, rank: int, ctx: RunContext) -> list[StageStats]:
     files = CacheEntry(segment.upstream).files("kept")
     counts = part_rows(files)
     start, stop = shard_range(sum(counts), rank, segment.tasks)

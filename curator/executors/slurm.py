@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shlex
 import shutil
+import textwrap
 from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from datatrove.executor.slurm import SlurmPipelineExecutor  # imported only by a Slurm run (driver.py)
 
 from curator.executors.config import SlurmExecutor
 
@@ -23,12 +27,60 @@ if TYPE_CHECKING:
     from curator.executors.driver import RunPlan, ShardedRunner
 
 
-def _executor(cfg: SlurmExecutor, step: Any, tasks: int, logs: Path, job: str, big: bool, depends: Any) -> Any:
-    from datatrove.executor.slurm import SlurmPipelineExecutor
+_SAFE_DIRECTIVE = re.compile(r"^[\w@%+=:,./-]*$")
 
+
+def sbatch_value(value: Any) -> str:
+    """An ``#SBATCH`` option value, double-quoted when it holds spaces or shell characters.
+
+    >>> sbatch_value("/runs/my work/%j.out")
+    '"/runs/my work/%j.out"'
+    """
+    text = str(value)
+    if _SAFE_DIRECTIVE.match(text):
+        return text
+    if '"' in text or "\n" in text:
+        raise ValueError(f"slurm: {text!r} cannot be an sbatch option value (a double quote or newline in it)")
+    return f'"{text}"'
+
+
+def quoted_run_script(run_script: str) -> str:
+    """``srun ... launch_pickled_pipeline PATH`` with PATH quoted for the shell (a no-op for plain paths)."""
+    head, sep, path = run_script.partition("launch_pickled_pipeline ")
+    if not sep or path.startswith("'"):
+        return run_script
+    return f"{head}{sep}{shlex.quote(path.strip())}"
+
+
+class QuotedSlurmPipelineExecutor(SlurmPipelineExecutor):
+    """datatrove's Slurm executor with every path its script names quoted.
+
+    datatrove writes ``source {venv}``, ``#SBATCH --output={logs}/%j.out`` and
+    ``launch_pickled_pipeline {work}/executor.pik`` as they are, so a work directory with a
+    space broke every job.
+    """
+
+    def get_launch_file_contents(self, sbatch_args: dict, run_script: str) -> str:
+        args = "\n".join(f"#SBATCH --{k}={sbatch_value(v)}" for k, v in sbatch_args.items())
+        if self.env_command:
+            env = self.env_command
+        elif self.condaenv:
+            env = f"conda init bash\nconda activate {shlex.quote(self.condaenv)}\nsource ~/.bashrc"
+        else:
+            env = f"source {shlex.quote(self.venv_path)}" if self.venv_path else ""
+        body = textwrap.dedent(f"""
+            echo {shlex.quote(f"Starting data processing job {self.job_name}")}
+            {{env}}
+            set -xe
+            {quoted_run_script(run_script)}
+            """)
+        return "#!/bin/bash\n" + args + body.replace("{env}", env)
+
+
+def _executor(cfg: SlurmExecutor, step: Any, tasks: int, logs: Path, job: str, big: bool, depends: Any) -> Any:
     if not cfg.partition:
         raise ValueError("the slurm executor needs a partition: --partition NAME (sinfo lists them)")
-    return SlurmPipelineExecutor(
+    return QuotedSlurmPipelineExecutor(
         [step], tasks=tasks, time=cfg.time, partition=cfg.partition,
         cpus_per_task=cfg.global_cpus if big else cfg.cpus_per_task,
         mem_per_cpu_gb=cfg.global_mem_per_cpu_gb if big else cfg.mem_per_cpu_gb,
@@ -89,7 +141,8 @@ def write_scripts(executors: list[Any]) -> Path:
         n_jobs = max(1, math.ceil(len(ranks) / ex.tasks_per_job))
         script = ex.get_launch_file_contents(
             ex.get_sbatch_args(n_jobs),
-            f"srun -l -n {ex.nodes_per_task} launch_pickled_pipeline {ex.logging_dir.resolve_paths('executor.pik')}",
+            f"srun -l -n {ex.nodes_per_task} launch_pickled_pipeline "
+            f"{shlex.quote(ex.logging_dir.resolve_paths('executor.pik'))}",
         )
         path = ex.logging_dir.resolve_paths("launch_script.slurm")
         with ex.logging_dir.open("launch_script.slurm", "w") as fh:

@@ -57,6 +57,16 @@ def loads(payload: bytes) -> Any:
     return cloudpickle.loads(payload)
 
 
+class Payload(bytes):
+    """Pickled work, shown as its size: datatrove writes every step's attributes to executor.json
+    with ``str()``, and the pickle holds the stages' parameters (a backend's ``extra_body``)."""
+
+    def __str__(self) -> str:
+        return f"<pickled work, {len(self):,} bytes>"
+
+    __repr__ = __str__
+
+
 class CuratorStep(PipelineStep):
     """Base of the curator steps: the work travels as bytes, the step only dispatches."""
 
@@ -64,7 +74,7 @@ class CuratorStep(PipelineStep):
 
     def __init__(self, payload: bytes, label: str) -> None:
         super().__init__()
-        self.payload = payload
+        self.payload = Payload(payload)
         self.name = label
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curator.core.redact import scrub_error
 from curator.generation.types import Completion
 
 OPEN, CLOSE = "<think>", "</think>"
@@ -56,7 +57,7 @@ def to_sample(c: Completion) -> dict[str, Any]:
     return {
         "text": c.text, "reasoning": reasoning, "final": final, "extracted": None, "correct": None,
         "finish_reason": c.finish_reason, "status": status,
-        "error": c.error or (f"truncated at {c.completion_tokens} tokens" if status == "truncated" else None),
+        "error": scrub_error(c.error) or (f"truncated at {c.completion_tokens} tokens" if status == "truncated" else None),
         "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
         "model": c.model, "seed": c.seed,
     }

@@ -26,7 +26,7 @@ from typing import Literal
 import polars as pl
 
 from curator.core.io import write_table
-from curator.core.outputs import OutputFile
+from curator.core.outputs import OutputFile, check_name
 from curator.core.samples import explode_samples
 from curator.publish.grading_fields import grading_fields
 from curator.selection.curriculum import iter_splits
@@ -45,10 +45,14 @@ GRADING_INFO = ("source", "answer_kind", "options", "language", "max_response_le
 
 
 def _parts(df: pl.DataFrame, split: str, split_column: str | None) -> list[tuple[str, pl.DataFrame]]:
-    return list(iter_splits(df, split_column)) if split_column else [(split, df)]
+    parts = list(iter_splits(df, split_column)) if split_column else [(split, df)]
+    for name, _ in parts:  # names become paths: every one checked before any file is written
+        check_name("split", str(name), f"export split column {split_column!r}" if split_column else "export")
+    return parts
 
 
 def _write(df: pl.DataFrame, out_dir: Path, config: str, split: str, fmt: str) -> OutputFile:
+    check_name("config", config, "export")
     rel = f"data/{config}/{split}.{fmt}"
     write_table(df, Path(out_dir) / rel)
     return OutputFile(config, split, rel, df.height, fmt)

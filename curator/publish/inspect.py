@@ -7,6 +7,7 @@ as plain ``rich.text.Text`` so brackets in problems are never read as markup.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,22 @@ import polars as pl
 from curator.core.funnel import StageStats, render_funnel
 from curator.publish.build_output import Build, fmt_num
 
+#: C0/C1 control characters other than newline and tab: escape sequences in model text could
+#: otherwise drive the terminal (clear it, retitle it, hide lines, forge hyperlinks).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(text: str) -> str:
+    r"""Text safe to print to a terminal: control characters shown as ``\x1b`` and the like.
+
+    >>> inert("ok\x1b[2Jgone")
+    'ok\\x1b[2Jgone'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
 
 def _clip(value: Any, n: int) -> str:
-    s = "" if value is None else str(value).strip()
+    s = "" if value is None else inert(str(value).strip())
     return s if len(s) <= n else s[:n].rstrip() + " …"
 
 
@@ -78,7 +92,7 @@ def _sample_panel(row: dict[str, Any], index: int, width: int) -> Any:
         text.append("final    ", style="bold")
         text.append(_clip(s.get("final"), width) + "\n")
         text.append("extracted ", style="bold")
-        text.append(str(s.get("extracted")))
+        text.append(_clip(s.get("extracted"), width))
     return Panel(text, title=f"row {index}  id {row.get('id')}", title_align="left")
 
 
@@ -118,7 +132,7 @@ def inspect_build(out_dir: str | Path, console: Any = None, samples: int = 3) ->
     run = build.run
     console.print(Text(f"{build.pretty_name}  ({build.out_dir})", style="bold"))
     if run.get("command"):
-        console.print(Text(f"built {run.get('started', '?')} by: {run['command']}", style="dim"))
+        console.print(Text(f"built {run.get('started', '?')} by: {inert(str(run['command']))}", style="dim"))
     console.print(render_funnel([StageStats(**s) for s in build.funnel]))
 
     files = Table(title="Outputs")

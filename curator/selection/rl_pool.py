@@ -311,7 +311,9 @@ class GuessWithoutCoT(CallsModel, Stage):
     """Drop prompts a model answers right without chain of thought within ``tries`` samples.
 
     Asks ``backend`` (through the generation layer and its request cache) for ``tries`` short
-    answers with no reasoning, grades them with ``curator.answers.grading.grade`` and adds ``guess_hits``.
+    answers with no reasoning, grades them in the verify pool (``curator.answers.verify``:
+    worker processes with a time limit per answer, as model text is untrusted) and adds
+    ``guess_hits``. An answer whose grading times out counts as not guessed (and is counted).
     """
 
     backend: Any = "embedded"  # a make_backend kind or a backend object (hashed by identity())
@@ -321,6 +323,8 @@ class GuessWithoutCoT(CallsModel, Stage):
     kind: str = "math"
     seed: int = 0
     instruction: str = NO_COT_INSTRUCTION
+    workers: int = 2  # verify-pool processes (as Verify); 0 grades in process, for tests only
+    timeout_s: float = 5.0  # per answer, as Verify (math_verify.parse's parsing_timeout)
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
     adds: ClassVar[tuple[str, ...]] = ("guess_hits",)
@@ -330,9 +334,21 @@ class GuessWithoutCoT(CallsModel, Stage):
     def __post_init__(self) -> None:
         self.backend = resolve_backend(self.backend)
 
+    def setup(self, ctx: Any) -> None:
+        from curator.answers.verify import VerifyPool
+
+        super().setup(ctx)
+        self._pool = VerifyPool(self.workers, self.timeout_s)
+
+    def teardown(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.close()
+            self._pool = None
+        super().teardown()
+
     def apply(self, df: pl.DataFrame) -> StageOutput:
-        from curator.answers.grading import grade
-        from curator.answers.verify import row_kinds
+        from curator.answers.verify import VerifyPool
         from curator.generation import complete
         from curator.generation.prompts import prompt_columns, row_messages
 
@@ -341,11 +357,27 @@ class GuessWithoutCoT(CallsModel, Stage):
                  for r in rows]  # the problem with its options, if any
         answers = complete(self.backend, convs, n=self.tries, temperature=self.temperature,
                            max_tokens=self.max_tokens, seed=self.seed, cache=self.cache_path)
-        hits = [sum(grade(s.get("text"), gold, kind, options=options) is True for s in row)
-                for row, gold, (kind, options) in zip(answers, df["answer"].to_list(), row_kinds(df, self.kind),
-                                                      strict=True)]
+        pool = getattr(self, "_pool", None)
+        if pool is None:  # used outside a pipeline: a pool for this call only
+            with VerifyPool(self.workers, self.timeout_s) as tmp:
+                return self._grade(df, answers, tmp)
+        return self._grade(df, answers, pool)
+
+    def _grade(self, df: pl.DataFrame, answers: list[list[dict[str, Any]]], pool: Any) -> StageOutput:
+        from curator.answers.verify import grade_item, row_kinds
+
+        items = [(s.get("text"), gold, kind, options)
+                 for row, gold, (kind, options) in zip(answers, df["answer"].to_list(), row_kinds(df, self.kind),
+                                                       strict=True) for s in row]
+        outcomes = iter(pool.map(grade_item, items))
+        hits, failed = [], 0
+        for row in answers:
+            graded = [next(outcomes) for _ in row]
+            failed += sum(o.error is not None for o in graded)
+            hits.append(sum(o.error is None and o.value[1] is True for o in graded))
         out = df.with_columns(pl.Series("guess_hits", hits, dtype=pl.Int64))
         reasons = out.select(pl.when(pl.col("guess_hits") > 0).then(pl.lit("guessable without CoT"))
                              .otherwise(None).alias("reason"))["reason"]
         kept, rejects = reject_frame(out, reasons)
-        return StageOutput(kept, rejects, info={"prompts_guessed": int((out["guess_hits"] > 0).sum())})
+        return StageOutput(kept, rejects, info={"prompts_guessed": int((out["guess_hits"] > 0).sum()),
+                                                "answers_not_graded": failed})

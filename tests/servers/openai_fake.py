@@ -4,7 +4,7 @@
 text of one choice (or a dict with ``text``, ``finish_reason``, ``reasoning_content``). It is
 called once per choice with ``request_json["choice_index"]`` set. ``honour_n=False`` behaves
 like llama.cpp's Python server (always one choice). ``fault(request_number, request_json)``
-may return one of FAULTS to misbehave on that request. Every request is counted and logged.
+may return one of FAULTS or HOSTILE_FAULTS to misbehave on that request. Every request is counted and logged.
 
     with serve(lambda req: "\\\\boxed{4}") as server:
         client = OpenAI(base_url=server.base_url, api_key="x")
@@ -28,6 +28,8 @@ from typing import Any
 Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
 FaultFn = Callable[[int, dict[str, Any]], "str | None"]
 FAULTS = ("429", "500", "hang", "drop", "malformed", "empty", "shape", "error200")
+#: faults that are not retried and end a sample as failed: a 401 that echoes the credentials it got
+HOSTILE_FAULTS = ("401echo",)
 
 
 def echo_responder(req: dict[str, Any]) -> str:
@@ -83,7 +85,7 @@ class FakeServer:
                 if kind:
                     with server.lock:
                         server.faults_served[kind] = server.faults_served.get(kind, 0) + 1
-                    self._misbehave(kind)
+                    self._misbehave(kind, req)
                     return
                 if server.delay:
                     time.sleep(server.delay)
@@ -96,8 +98,12 @@ class FakeServer:
                 with server.lock:
                     server.answered.append(req)
 
-            def _misbehave(self, kind: str) -> None:
-                if kind == "429":
+            def _misbehave(self, kind: str, req: dict[str, Any]) -> None:
+                if kind == "401echo":  # a hostile 401: echoes the bearer key and every body field back
+                    echo = {"message": f"Incorrect API key provided: {self.headers.get('Authorization')}",
+                            "request": {k: v for k, v in req.items() if k != "messages"}, "url": self.path}
+                    self._send(401, json.dumps({"error": echo}).encode())
+                elif kind == "429":
                     self._send(429, b'{"error": {"message": "slow down"}}', {"Retry-After": server.retry_after})
                 elif kind == "500":
                     self._send(500, b'{"error": {"message": "boom"}}')

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from curator.core.redact import allowed_extra, scrub_error
 from curator.generation.backends.ratelimit import RateLimiter
 from curator.generation.types import BackendStats, Completion, Job, OnResult
 
@@ -126,8 +127,9 @@ class OpenAIBackend:
 
     def identity(self) -> dict[str, Any]:
         # not the URLs: several servers of one model share a cache, and a restarted server on
-        # another port must not invalidate it; sampling extras do change the output
-        return {"kind": "openai", "model": self.model, "extra_body": self.extra_body}
+        # another port must not invalidate it; sampling extras do change the output (only the
+        # allow-listed ones are named: an unknown extra, such as a key, is redacted - curator.core.redact)
+        return {"kind": "openai", "model": self.model, "extra_body": allowed_extra(self.extra_body)}
 
     def _api_key(self) -> str:
         key = os.environ.get(self.api_key_env)
@@ -280,7 +282,7 @@ class OpenAIBackend:
             except Exception as err:
                 kind, retry = classify(err)
                 self.stats.error(kind)
-                last = f"{kind}: {type(err).__name__}: {str(err)[:300]}"
+                last = scrub_error(f"{kind}: {type(err).__name__}: {str(err)[:300]}")
                 if not retry or attempt == self.max_retries:
                     break
                 self.stats.retries += 1

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from curator.core.redact import allowed_extra, redact_value, scrub_error
 from curator.generation.types import BackendStats, Completion, Job, OnResult
 
 INSTALL_HINT = "the ray_llm backend needs Ray Data LLM: pip install 'reasoning-curator[ray-llm]'"
@@ -124,7 +125,7 @@ def to_completion(row: dict[str, Any], model: str) -> Completion:
     index, seed = int(row["index"]), _int(row.get("seed"))
     failed = Completion(index=index, seed=seed, model=model, via="single")
     if row.get("__inference_error__"):
-        failed.error = f"ray.data.llm: {row['__inference_error__']}"[:600]
+        failed.error = scrub_error(f"ray.data.llm: {row['__inference_error__']}"[:600])
         return failed
     if "response" in row:  # http engine: an OpenAI chat completion, or the server's error body
         try:
@@ -133,10 +134,10 @@ def to_completion(row: dict[str, Any], model: str) -> Completion:
             failed.error = f"malformed response: {err}"
             return failed
         if not isinstance(resp, dict):
-            failed.error = f"malformed response: {str(resp)[:300]}"
+            failed.error = scrub_error(f"malformed response: {str(resp)[:300]}")
             return failed
         if resp.get("error"):  # Arrow gives every row every key: an absent one is null
-            failed.error = f"http error: {_error_text(resp['error'])[:300]}"
+            failed.error = scrub_error(f"http error: {_error_text(resp['error'])[:300]}")
             return failed
         choices = resp.get("choices") or []
         if not choices:
@@ -234,12 +235,12 @@ class RayLLMBackend:
         # never the URL nor the key: a restarted server elsewhere keeps the cache
         ident: dict[str, Any] = {"kind": "ray_llm", "engine": self.engine, "model": self.model}
         if self.extra_params:
-            ident["extra_params"] = self.extra_params
+            ident["extra_params"] = allowed_extra(self.extra_params)
         if self.engine == "vllm":
-            ident.update({k: v for k, v in sorted(self.engine_kwargs.items()) if k not in THROUGHPUT_ENGINE_KWARGS})
+            ident.update(redact_value({k: v for k, v in sorted(self.engine_kwargs.items()) if k not in THROUGHPUT_ENGINE_KWARGS}))
         config = {k: v for k, v in sorted(self.config_kwargs.items()) if k not in THROUGHPUT_CONFIG_KWARGS}
         if config:
-            ident["config_kwargs"] = config
+            ident["config_kwargs"] = redact_value(config)
         return ident
 
     def endpoint(self) -> str:

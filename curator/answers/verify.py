@@ -79,8 +79,8 @@ def response_tail(text: str | None) -> str | None:
     there); ``<think>`` alone when the think block never closes (no answer); else the whole
     text. ``extract_answer(response_tail(t)) == extract_answer(t)`` (tests/test_verify.py).
 
-    >>> response_tail("<think>" + "long chain " * 1000 + "</think> So \\boxed{4}.")
-    '</think> So \\boxed{4}.'
+    >>> response_tail("<think>" + "long chain " * 1000 + "</think> So the answer is 4.")
+    '</think> So the answer is 4.'
     """
     if not text:
         return text

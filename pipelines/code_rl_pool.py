@@ -75,6 +75,9 @@ def build(p: Params) -> Pipeline:
             Difficulty(method=p.bins, drop_unsolved=True, drop_saturated=True),  # type: ignore[arg-type]
             Curriculum(n_stages=2),
         ],
-        outputs=[TableOutput(), VerlParquet(config="verl", ability="code", instruction=None),
-                 GRPOPrompts(config="grpo", boxed_solution=False)],
+        # the trainer sees the probe's prompt, and grades code rows by their tests (curator.rewards)
+        outputs=[TableOutput(),
+                 VerlParquet(config="verl", ability="code", template=CODE_TEMPLATE, data_source=None,  # type: ignore[arg-type]
+                             kind="code"),
+                 GRPOPrompts(config="grpo", boxed_solution=False, template=CODE_TEMPLATE, kind="code")],  # type: ignore[arg-type]
     )

@@ -31,13 +31,12 @@ Deviations and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.answers.verify import Verify
 from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
-from curator.generation.rewrite import Rewrite, RuleCheck
+from curator.generation.rewrite import repair_from_params
 from curator.publish.exports import SFTMessages
 from curator.selection.domains import KeywordDomains
 from curator.selection.rejection_sampling import RejectionSample
@@ -73,15 +72,6 @@ class Params(InputParams):
     seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
-def repair(p: Params, teacher: Any, rules: ReadabilityRules) -> list[Stage]:
-    """Optional: ``Rewrite`` before the filters, checked against the same rules they apply."""
-    if not p.repair:
-        return []
-    model = backend_from_params(p.backend, p.repair_model, p.endpoints) if p.repair_model else teacher
-    return [Rewrite(backend=model, rules=RuleCheck(rules, p.lang_threshold), max_tokens=max(p.max_tokens, 64),
-                    seed=p.seed)]
-
-
 def selection(p: Params) -> list[Stage]:
     """Optional cut to N: s1K's draw (no probe-difficulty filter here) or LIMO's quality pick."""
     if p.select == "s1":
@@ -107,7 +97,7 @@ def build(p: Params) -> Pipeline:
             Generate(backend=model, k=p.k, temperature=p.temperature, max_tokens=p.max_tokens,
                      template=p.template or None, seed=p.seed),
             Verify(),
-            *repair(p, model, rules),
+            *repair_from_params(p, model, rules),
             Readability(rules=rules),
             LanguageConsistency(threshold=p.lang_threshold),
             RejectionSample(policy=p.policy, max_per_problem=p.per_problem, seed=p.seed),  # type: ignore[arg-type]

@@ -29,7 +29,6 @@ Deviations and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from curator import InputParams, Pipeline, Stage, TableOutput
 from curator.answers.judge import Judge
@@ -37,7 +36,7 @@ from curator.answers.verify import Verify
 from curator.code.prompt import CODE_TEMPLATE
 from curator.core.sources import SAMPLE_PROBLEMS
 from curator.generation import Generate, backend_from_params
-from curator.generation.rewrite import Rewrite, RuleCheck
+from curator.generation.rewrite import repair_from_params
 from curator.publish.exports import SFTMessages, ShareGPT
 from curator.selection.rejection_sampling import RejectionSample
 from filters.decontaminate import Decontaminate
@@ -72,15 +71,6 @@ class Params(InputParams):
     seed: int = 0  # every random choice (sample seeds, draws, shuffles); `curator build --seed N` sets it
 
 
-def repair(p: Params, teacher: Any, rules: ReadabilityRules) -> list[Stage]:
-    """Optional: ``Rewrite`` before the filters, checked against the same rules they apply."""
-    if not p.repair:
-        return []
-    model = backend_from_params(p.backend, p.repair_model, p.endpoints) if p.repair_model else teacher
-    return [Rewrite(backend=model, rules=RuleCheck(rules, p.lang_threshold), max_tokens=max(p.max_tokens, 64),
-                    seed=p.seed)]
-
-
 def judge(p: Params) -> list[Stage]:
     return [Judge(backend=backend_from_params(p.backend, p.judge_model, p.endpoints), seed=p.seed)] if p.judge_model else []
 
@@ -100,7 +90,7 @@ def build(p: Params) -> Pipeline:
                      template=CODE_TEMPLATE if p.code else p.template or None, seed=p.seed),
             Verify(kind="code" if p.code else "math"),
             *judge(p),
-            *repair(p, policy, rules),
+            *repair_from_params(p, policy, rules),
             Readability(rules=rules),
             LanguageConsistency(threshold=p.lang_threshold),
             RejectionSample(policy=p.policy, max_per_problem=p.per_problem, seed=p.seed),  # type: ignore[arg-type]

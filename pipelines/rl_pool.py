@@ -112,8 +112,8 @@ def optional(p: Params, model: Any) -> list[Stage]:
 
 
 def difficulty(p: Params) -> list[Stage]:
-    if p.difficulty_from == "level":
-        return [LevelDifficulty()]
+    if p.difficulty_from == "level":  # bins from the label; 0/k and k/k still give no gradient (step 2)
+        return [PassRateWindow(low=0.0, high=1.0, label="drop_unsolved_and_saturated"), LevelDifficulty()]
     if p.difficulty_from != "pass_rate":
         raise ValueError(f"difficulty_from={p.difficulty_from!r}: use pass_rate or level")
     return [Difficulty(method=p.bins, drop_unsolved=True, drop_saturated=True)]  # type: ignore[arg-type]

@@ -54,3 +54,18 @@ def test_level_difficulty_from_column_or_meta():
     out = LevelDifficulty().apply(df)
     assert out.kept["difficulty"].to_list() == [0.0, 1.0] and out.kept["bin"].to_list() == ["level 1", "level 5"]
     assert out.rejects["reason"].to_list() == ["no difficulty level label"]
+
+
+def test_level_curricula_still_drop_unsolved_and_saturated_problems():
+    from pathlib import Path
+
+    from curator import load_pipeline
+    from curator.selection.rl_pool import PassRateWindow
+
+    pipe = load_pipeline(Path(__file__).resolve().parent.parent / "pipelines" / "rl_pool.py",
+                         {"difficulty_from": "level"})
+    window = next(s for s in pipe.stages if isinstance(s, PassRateWindow))
+    df = pl.DataFrame({"pass_rate": [0.0, 0.5, 1.0]})
+    assert window.reasons(df).is_null().to_list() == [False, True, False]
+    names = [s.name for s in pipe.stages]
+    assert names.index(window.name) < names.index("level_difficulty")

@@ -138,3 +138,27 @@ def test_verify_in_a_run_keeps_its_sandboxes_and_resumes_from_the_result_cache(s
     again.setup(RunContext(work_dir=tmp_path, out_dir=tmp_path))
     assert again.apply(df).info["code_programs_cached"] == 2
     again.teardown()
+
+
+def test_rows_that_look_like_code_but_name_another_kind_take_the_answer_path() -> None:
+    """A meta with a test field but ``answer_kind: math`` (or empty tests) is graded as math, once."""
+    df = pl.DataFrame({"problem": ["What is 2+2?", "What is 3+3?"], "answer": ["4", "6"], "source": ["t", "t"],
+                       "domain": [None, None], "language": ["en", "en"], "id": ["m1", "m2"],
+                       "meta": ['{"answer_kind": "math", "tests": "assert True"}', '{"tests": []}']},
+                      schema_overrides={"domain": pl.String})
+    out = Verify(kind="math", workers=1).apply(with_samples(df, [["\\boxed{4}"], ["\\boxed{7}"]])).kept
+    assert [row[0]["correct"] for row in out["samples"].to_list()] == [True, False]
+
+
+def test_code_recipe_exports_name_the_code_kind_and_the_probe_prompt(tmp_path: Path) -> None:
+    from curator import load_pipeline
+    from curator.code.prompt import CODE_TEMPLATE
+    from curator.generation.prompts import row_messages
+
+    pipe = load_pipeline(Path(__file__).resolve().parent.parent / "pipelines" / "code_rl_pool.py", {})
+    verl, grpo = pipe.outputs[1], pipe.outputs[2]
+    df = code_stdio_table().head(2)
+    rows = verl.table(df, "train").to_pylist()
+    assert {r["extra_info"]["answer_kind"] for r in rows} == {"code"}
+    assert rows[0]["prompt"] == row_messages(df.row(0, named=True), CODE_TEMPLATE)
+    assert set(grpo.rows(df)["answer_kind"].to_list()) == {"code"}

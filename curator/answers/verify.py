@@ -79,8 +79,8 @@ def response_tail(text: str | None) -> str | None:
     there); ``<think>`` alone when the think block never closes (no answer); else the whole
     text. ``extract_answer(response_tail(t)) == extract_answer(t)`` (tests/test_verify.py).
 
-    >>> response_tail("<think>" + "long chain " * 1000 + "</think> So \\boxed{4}.")
-    '</think> So \\boxed{4}.'
+    >>> response_tail("<think>" + "long chain " * 1000 + "</think> So the answer is 4.")
+    '</think> So the answer is 4.'
     """
     if not text:
         return text
@@ -356,6 +356,7 @@ class Verify(Stage):
     code: SandboxConfig | None = None  # code rows (kind "code"): sandbox and limits (curator.code)
     _pool: Any = runtime()
     _code_executor: Any = runtime()  # set by curator.code.grade for code rows
+    _code_cache: Any = runtime()  # the run's code-result cache (set in setup; None outside a run)
 
     needs: ClassVar[tuple[str, ...]] = ("answer", "samples")
     adds: ClassVar[tuple[str, ...]] = ("samples.extracted", "samples.correct", "samples.verify_error",
@@ -386,11 +387,20 @@ class Verify(Stage):
         if code is not None:
             code.close()
             self._code_executor = None
+        self._code_cache = None
 
     def apply(self, df: pl.DataFrame) -> StageOutput:
-        from curator.code.grade import apply_code, has_code_rows  # code rows run their tests in a sandbox
-        if has_code_rows(df, self.kind):
+        from curator.code.grade import (  # code rows run their tests in a sandbox
+            apply_code,
+            code_mask,
+            has_code_rows,
+        )
+        if has_code_rows(df, self.kind) and any(code_mask(df, self.kind)):
             return apply_code(self, df)
+        return self.grade_answers(df)
+
+    def grade_answers(self, df: pl.DataFrame) -> StageOutput:
+        """The answer path (math, choice, text) for rows that are not code."""
         pool = getattr(self, "_pool", None)
         if pool is None:  # used outside a pipeline: a pool for this call only
             with VerifyPool(self.workers, self.timeout_s) as tmp:

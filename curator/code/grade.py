@@ -146,7 +146,7 @@ def apply_code(stage: Any, df: pl.DataFrame) -> StageOutput:
     rest = indexed.filter(~pl.Series(mask))
     if rest.height == 0:
         return StageOutput(code_df.sort("_row").drop("_row"), info={**code_info, "samples_graded": 0})
-    other = stage.apply(rest.drop("_row"))  # no code rows left: the answer path
+    other = stage.grade_answers(rest.drop("_row"))  # the answer path; never back through apply
     done = other.kept.with_columns(rest["_row"])
     fields = {f.name: f.dtype for f in done.schema["samples"].inner.fields}
     for f in code_df.schema["samples"].inner.fields:

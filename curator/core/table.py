@@ -25,19 +25,19 @@ PROBLEM_SCHEMA: dict[str, pl.DataType] = {
     "meta": pl.String(),
 }
 
-#: Optional columns with a fixed meaning. ``options``: a multiple-choice item's options as a JSON
-#: object in letter order (``{"A": "...", "B": "..."}``; ``curator.core.options``), null for open
-#: questions. Loading fills it from MedQA / AGIEval ``options``, MMLU ``choices`` and TAL-SCQ5K
-#: ``answer_option_list`` (``curator.core.items``); every stage keeps it and every prompt renders it.
-OPTIONAL_COLUMNS: dict[str, pl.DataType] = {"options": pl.String()}
+#: Optional columns with a fixed meaning.
+#:
+#: - ``options``: a multiple-choice item's options as a JSON object in letter order
+#:   (``{"A": "...", "B": "..."}``; ``curator.core.options``), null for open questions. Loading fills
+#:   it from MedQA / AGIEval ``options``, MMLU ``choices`` and TAL-SCQ5K ``answer_option_list``
+#:   (``curator.core.items``); every stage keeps it and every prompt renders it.
+#: - ``tests``: a code problem's tests as JSON text in the normal form of ``curator.code.testcases``
+#:   (stdin/stdout cases, or function-call asserts with an entry point). Loaders keep a source's own
+#:   test fields in ``meta`` (APPS/TACO ``input_output``, HumanEval ``test`` + ``entry_point``, MBPP
+#:   ``test_list``); the code path reads either place.
+OPTIONAL_COLUMNS: dict[str, pl.DataType] = {"options": pl.String(), "tests": pl.String()}
 
 REQUIRED_INPUT_COLUMNS: tuple[str, ...] = ("problem",)
-
-#: Optional columns. ``tests``: a code problem's tests as JSON text in the normal form of
-#: ``curator.code.testcases`` (stdin/stdout cases, or function-call asserts with an entry point).
-#: Loaders keep a source's own test fields in ``meta`` (APPS/TACO ``input_output``, HumanEval
-#: ``test`` + ``entry_point``, MBPP ``test_list``); the code path reads either place.
-OPTIONAL_COLUMNS: dict[str, pl.DataType] = {"tests": pl.String()}
 #: The answer kind (``meta.answer_kind``) of a row graded by running its tests, not by its ``answer``.
 CODE_KIND = "code"
 

@@ -104,7 +104,7 @@ class Rewrite(CallsModel, Stage):
         todo = []
         for i, s in enumerate(rows):
             s.update(rewrite_trigger=None, rewrite_status=None, original_text=None)
-            if s.get("correct") is not True:
+            if s.get("correct") is not True or kinds[s["id"]][0] == "code":  # code: repaired by tests, not here
                 continue
             why = self.rules.reason(s, s.get("language"), s.get("domain"))
             if why in REPAIRABLE:
@@ -141,7 +141,7 @@ class Rewrite(CallsModel, Stage):
         if new.get("status") == "failed":
             return "rejected: request failed"
         if graded.error is not None or same.error is not None:
-            return "rejected: grading timed out"
+            return f"rejected: grading failed ({graded.error or same.error})"
         extracted, correct = graded.value
         if extracted is None:
             return "rejected: no final answer"
@@ -151,3 +151,15 @@ class Rewrite(CallsModel, Stage):
                      "extracted": extracted, "finish_reason": new.get("finish_reason"), "status": new.get("status")}
         why = self.rules.reason(candidate, old.get("language"), old.get("domain"))
         return "accepted" if why is None else f"rejected: still fails {why}"
+
+
+def repair_from_params(p: Any, teacher: Any, rules: ReadabilityRules) -> list[Stage]:
+    """The recipes' ``--param repair / repair_model``: ``Rewrite`` before the filters (checked against
+    the same ``rules`` and ``lang_threshold`` they apply), or nothing when repair is off."""
+    if not p.repair:
+        return []
+    from curator.generation import backend_from_params
+
+    model = backend_from_params(p.backend, p.repair_model, p.endpoints) if p.repair_model else teacher
+    return [Rewrite(backend=model, rules=RuleCheck(rules, p.lang_threshold), max_tokens=max(p.max_tokens, 64),
+                    seed=p.seed)]

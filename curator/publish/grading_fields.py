@@ -29,10 +29,11 @@ def grading_fields(df: pl.DataFrame, default_kind: str = "math", language: str |
     trainer's reward and the pool's pass rate agree. Language: ``language`` if given, else the
     row's ``language``, else detected from the problem (``filters.language``).
     """
+    from curator.code.grade import code_mask
     from filters.language import language_column
 
-    kinds_options = row_kinds(df, default_kind)
-    kinds = [k for k, _ in kinds_options]
+    kinds_options = row_kinds(df, default_kind if default_kind != CODE else "math")
+    kinds = [CODE if is_code else k for (k, _), is_code in zip(kinds_options, code_mask(df, default_kind), strict=True)]
     bad = sorted({k for k in kinds if k not in (*KINDS, CODE)})
     if bad:
         raise ValueError(f"answer_kind {bad} is not one of {KINDS}; fix the rows' meta.answer_kind")

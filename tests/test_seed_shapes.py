@@ -163,9 +163,13 @@ def test_rl_pool_curriculum_from_math_levels(teacher, tmp_path):
     src = tmp_path / "leveled.jsonl"
     rows = [{**r, "level": f"Level {i % 5 + 1}"} for i, r in enumerate(_rows(CMATH))]
     src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    out, df = run(teacher, tmp_path, "rl_pool", src, k="2", difficulty_from="level")
-    assert df.height == len(rows)  # no pass-rate drops: difficulty comes from the label
-    assert set(df["bin"]) == {f"level {n}" for n in range(1, 6)}
+    out, df = run(teacher, tmp_path, "rl_pool", src, k="4", difficulty_from="level")
+    # bins come from the label, but 0/k and k/k groups still give no gradient (DAPO): dropped with a reason
+    assert df.height and df["pass_rate"].is_between(0.0, 1.0, closed="none").all()
+    window = json.loads((out / "funnel.json").read_text())["stages"]
+    drop = next(s for s in window if s["stage"] == "drop_unsolved_and_saturated")
+    assert drop["rows_in"] == drop["rows_out"] + sum(drop["dropped"].values())
+    assert set(df["bin"]) <= {f"level {n}" for n in range(1, 6)} and df["bin"].n_unique() >= 2
     first = df.sort("difficulty")["split"][0]
     easy, hard = df.filter(pl.col("split") == first), df.filter(pl.col("split") != first)
     assert hard.height and easy["level"].max() <= hard["level"].min()  # stage 1 holds the lower levels

@@ -8,13 +8,12 @@ under ``threshold`` and replies whose verdict cannot be read are dropped with th
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import polars as pl
 
+from curator.answers.judge import judge_json
 from curator.core.samples import explode_samples, implode_samples
 from curator.core.stage import SAMPLE_CONTEXT, Stage, StageOutput, reject_frame
 from curator.generation.model_stage import CallsModel, resolve_backend
@@ -28,7 +27,6 @@ RUBRIC = (
     "1-3: off-topic, wrong, in the wrong language, or unsafe.\n"
     'Reply with only a JSON object: {"score": <1-10>, "reason": "<one sentence>"}.'
 )
-_FENCE = re.compile(r"^```(?:json)?\s*\n?(.*?)\n?```$", re.DOTALL)
 
 
 def judge_request(prompt: str, reply: str, rubric: str = RUBRIC) -> list[dict[str, str]]:
@@ -45,16 +43,9 @@ def parse_score(text: str | None) -> tuple[int | None, str | None, str | None]:
     >>> parse_score("Great reply!")[2]
     "judge reply is not JSON: 'Great reply!'"
     """
-    if text is None:
-        return None, None, "no judge response"
-    body = text.rpartition("</think>")[2].strip()
-    fenced = _FENCE.match(body)
-    if fenced:
-        body = fenced.group(1).strip()
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None, None, f"judge reply is not JSON: {body[:60]!r}"
+    data, error = judge_json(text, width=60)
+    if error is not None:
+        return None, None, error
     score = data.get("score") if isinstance(data, dict) else None
     if isinstance(score, bool) or not isinstance(score, int | float) or not 1 <= score <= 10 or score != int(score):
         return None, None, f"judge score {score!r} is not an integer from 1 to 10"

@@ -33,6 +33,25 @@ def judge_messages(problem: str, gold: str, prediction: str) -> list[dict[str, s
             {"role": "user", "content": JUDGE_USER.format(problem=problem, gold=gold, prediction=prediction)}]
 
 
+def judge_json(text: str | None, width: int = 80) -> tuple[object, str | None]:
+    """``(object, error)``: the JSON a judge model replied with. Allowed around it: whitespace, a
+    ``<think>`` block before it, one ```json fence (shared by every judge that must answer in JSON).
+
+    >>> judge_json('<think>hm</think> {"a": 1}')
+    ({'a': 1}, None)
+    """
+    if text is None:
+        return None, "no judge response"
+    body = text.rpartition("</think>")[2].strip()
+    fenced = _FENCE.match(body)
+    if fenced:
+        body = fenced.group(1).strip()
+    try:
+        return json.loads(body), None
+    except ValueError:
+        return None, f"judge reply is not JSON: {body[:width]!r}"
+
+
 def parse_verdict(text: str | None) -> tuple[bool | None, str | None]:
     """``(verdict, error)``: the judge's reply must be one JSON object with a known ``verdict``.
 
@@ -43,18 +62,11 @@ def parse_verdict(text: str | None) -> tuple[bool | None, str | None]:
     >>> parse_verdict('The answer is correct.')[0] is None
     True
     """
-    if text is None:
-        return None, "no judge response"
-    body = text.rpartition("</think>")[2].strip()
-    fenced = _FENCE.match(body)
-    if fenced:
-        body = fenced.group(1).strip()
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None, f"judge reply is not JSON: {body[:80]!r}"
+    data, error = judge_json(text)
+    if error is not None:
+        return None, error
     if not isinstance(data, dict) or "verdict" not in data:
-        return None, f"judge reply has no 'verdict' key: {body[:80]!r}"
+        return None, f"judge reply has no 'verdict' key: {json.dumps(data)[:80]!r}"
     verdict = data["verdict"]
     if not isinstance(verdict, str) or verdict.strip().lower() not in VERDICTS:
         return None, f"judge verdict {verdict!r} is not one of {sorted(VERDICTS)}"

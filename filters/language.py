@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from curator.core.stage import Map, RunContext, SampleFilter, runtime
-from curator.core.workers import map_chunks, process_pool
+from curator.core.stage import Map, SampleFilter, runtime
+from curator.core.workers import OwnsProcessPool, map_chunks
 
 # --- stripping what is not prose -------------------------------------------------------------
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.S)
@@ -366,7 +366,7 @@ def consistency_reasons(texts: list[str | None], targets: list[str | None], thre
 
 
 @dataclass
-class LanguageConsistency(SampleFilter):
+class LanguageConsistency(OwnsProcessPool, SampleFilter):
     """Sets ``language`` on problems, ``lang_ratio`` on samples, drops samples that mix languages."""
 
     target: str | None = None  # None: each problem's own language
@@ -382,14 +382,6 @@ class LanguageConsistency(SampleFilter):
     adds: ClassVar[tuple[str, ...]] = ("language", "samples.lang_ratio")
     role: ClassVar[str] = "language"
     not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
-
-    def setup(self, ctx: RunContext) -> None:
-        self._pool = process_pool(self.workers)
-
-    def teardown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
 
     def _texts(self, flat: pl.DataFrame) -> list[str | None]:
         main = flat[self.field] if self.field in flat.columns else pl.Series([None] * flat.height, dtype=pl.String)
@@ -415,7 +407,7 @@ class LanguageConsistency(SampleFilter):
 
 
 @dataclass
-class ProblemLanguage(Map):
+class ProblemLanguage(OwnsProcessPool, Map):
     """Sets ``language`` where a problem has none, before generation (prompts, consistency target).
 
     ``LanguageConsistency`` detects the same way for rows still without a language, so running
@@ -431,14 +423,6 @@ class ProblemLanguage(Map):
     adds: ClassVar[tuple[str, ...]] = ("language",)
     batch_size: ClassVar[int] = 100_000  # large batches: the pool's fixed cost is paid per batch
     not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
-
-    def setup(self, ctx: RunContext) -> None:
-        self._pool = process_pool(self.workers)
-
-    def teardown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
 
     def transform(self, df: pl.DataFrame) -> pl.DataFrame:
         return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))

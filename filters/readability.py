@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from curator.core.stage import RunContext, SampleFilter, runtime
-from curator.core.workers import map_chunks, process_pool
+from curator.core.stage import SampleFilter, runtime
+from curator.core.workers import OwnsProcessPool, map_chunks
 
 _TOKEN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+")
 _FENCE = re.compile(r"^\s*```", re.M)
@@ -185,7 +185,7 @@ def readability_reasons(samples: pl.DataFrame, rules: ReadabilityRules | None = 
 
 
 @dataclass
-class Readability(SampleFilter):
+class Readability(OwnsProcessPool, SampleFilter):
     """Drops unreadable samples (R1 cold start and rejection sampling); rows stay."""
 
     rules: ReadabilityRules = field(default_factory=ReadabilityRules)
@@ -194,14 +194,6 @@ class Readability(SampleFilter):
 
     needs: ClassVar[tuple[str, ...]] = ("samples",)
     not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
-
-    def setup(self, ctx: RunContext) -> None:
-        self._pool = process_pool(self.workers)
-
-    def teardown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
 
     def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
         return readability_reasons(samples, self.rules, self._pool)

@@ -46,3 +46,19 @@ def map_chunks(fn: Callable[..., list[Any]], items: Sequence[Any], *extra: Any, 
         return fn(items, *extra)
     parts = [(fn, items[i:i + chunk], extra) for i in range(0, len(items), chunk)]
     return [x for part in pool.map(_run_chunk, parts) for x in part]
+
+
+class OwnsProcessPool:
+    """Mixin for stages that score in worker processes: the stage declares ``workers`` and a
+    runtime ``_pool``; this opens the pool once in ``setup`` and shuts it in ``teardown``."""
+
+    workers: int
+    _pool: Any
+
+    def setup(self, ctx: Any) -> None:
+        self._pool = process_pool(self.workers)
+
+    def teardown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None

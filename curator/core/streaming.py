@@ -138,9 +138,9 @@ def stream_stages(stages: Sequence[Stage], source: str | Path, out_dir: str | Pa
     Writes ``kept/part-NNNNN.parquet`` and, per stage, ``rejects/<stage>/part-NNNNN.parquet``
     and ``sample_rejects/<stage>/part-NNNNN.parquet`` under ``out_dir``. Each stage's
     ``setup`` runs once before the first batch (its worker pool serves every batch).
-    With ``workers > 1`` whole batches go to that many processes (each sets the stages up once,
-    without pools of their own) and at most two per worker are in flight; the parts are the
-    same as with one (tests/test_streaming.py).
+    With ``workers > 1`` whole batches go to that many fresh processes (each sets the stages up
+    once, without pools of their own, with its share of the cores as polars threads) and at most
+    two per worker are in flight; the parts are the same as with one (tests/test_streaming.py).
     """
     _check_row_stages(stages)
     out = Path(out_dir)
@@ -168,22 +168,31 @@ def stream_stages(stages: Sequence[Stage], source: str | Path, out_dir: str | Pa
 
 def _stream_parallel(stages: Sequence[Stage], source: str | Path, out: Path, batch_rows: int, seed: int,
                      workers: int, result: StreamResult) -> None:
+    import os
     from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
-
-    from curator.core.workers import start_context
+    from multiprocessing import get_context
 
     (out / "kept").mkdir(exist_ok=True)
     pending: deque[Future] = deque()
-    with ProcessPoolExecutor(workers, mp_context=start_context(), initializer=_start_worker,
-                             initargs=(list(stages), out, seed)) as pool:
-        for b, df in enumerate(parquet_batches(source, batch_rows)):
-            if len(pending) >= 2 * workers:  # bounded memory: wait for the oldest batch
+    # the workers share the cores: polars threads per worker, read when a fresh process builds its pool
+    saved = os.environ.get("POLARS_MAX_THREADS")
+    os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
+                                 initargs=(list(stages), out, seed)) as pool:
+            for b, df in enumerate(parquet_batches(source, batch_rows)):
+                if len(pending) >= 2 * workers:  # bounded memory: wait for the oldest batch
+                    _add(result.stats, pending.popleft().result())
+                pending.append(pool.submit(_worker_batch, b, df))
+                result.batches += 1
+            while pending:
                 _add(result.stats, pending.popleft().result())
-            pending.append(pool.submit(_worker_batch, b, df))
-            result.batches += 1
-        while pending:
-            _add(result.stats, pending.popleft().result())
+    finally:
+        if saved is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+        else:
+            os.environ["POLARS_MAX_THREADS"] = saved
 
 
 class _BatchActor:
@@ -214,7 +223,8 @@ def stream_stages_ray(stages: Sequence[Stage], source: str | Path, out_dir: str 
     out = Path(out_dir)
     (out / "kept").mkdir(parents=True, exist_ok=True)
     result = StreamResult(out, stats=[StageStats(s.name, s.scope, "") for s in stages])
-    actor_cls = ray.remote(num_cpus=1)(_BatchActor)
+    threads = max(1, int(ray.available_resources().get("CPU", 1)) // workers)  # the actors share the cores
+    actor_cls = ray.remote(num_cpus=1, runtime_env={"env_vars": {"POLARS_MAX_THREADS": str(threads)}})(_BatchActor)
     actors = [actor_cls.remote(list(stages), out, seed) for _ in range(workers)]
     pending: deque[Any] = deque()
     try:

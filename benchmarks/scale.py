@@ -336,11 +336,12 @@ def main() -> None:
                   f"peak {r['peak_rss_gib']:>5.2f} GiB  out {r['out']}", flush=True)
     print(f"load average at end: {os.getloadavg()}")
     for n in sizes:  # every contender of a size made the same decisions
-        digests = {r["contender"]: r["out"]["digest"] for r in rows
-                   if r["size"] == n and isinstance(r["out"], dict) and "digest" in r["out"]}
-        assert len(set(digests.values())) <= 1, f"{n:,} samples: contenders decided differently: {digests}"
+        digests = [(r["contender"], r["out"]["digest"]) for r in rows
+                   if r["size"] == n and isinstance(r["out"], dict) and "digest" in r["out"]]
+        assert len({d for _, d in digests}) <= 1, f"{n:,} samples: contenders decided differently: {digests}"
         if len(digests) > 1:
-            print(f"{n:,} samples: identical decisions ({len(digests)} runs, digest {next(iter(digests.values()))})")
+            print(f"{n:,} samples: identical decisions in {len(digests)} runs of "
+                  f"{', '.join(sorted({c for c, _ in digests}))} (digest {digests[0][1]})")
     unit = "problems" if args.kind == "problems" else "samples"
     print(f"\n| {unit} | contender | seconds | {unit}/s | peak RSS (GiB) | time x vs previous size |")
     print("|---:|---|---:|---:|---:|---:|")

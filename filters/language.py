@@ -428,6 +428,8 @@ def language_column(df: pl.DataFrame, default: str = "en", detector: str = DEFAU
     if not todo.any():
         return given.alias("language").cast(pl.String)
     problems = df["problem"].filter(todo).fill_null("")
+    if detector == "fast":  # vectorised in polars (all cores) and batched: no pool, no pickling
+        pool = None
     texts = problems if pool is None else problems.to_list()  # a pool's workers take lists
     found = pl.Series("language", detect_languages(texts, default, detector, pool), dtype=pl.String)
     return given.cast(pl.String).alias("language").scatter(todo.arg_true(), found)

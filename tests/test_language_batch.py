@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from filters.language import (
     _detect_all,
     _fast_language,
-    _fast_languages,
     _prose_script_language,
     _script_language_reference,
     detect_language,
@@ -21,6 +20,7 @@ from filters.language import (
     script_language,
     strip_non_prose,
 )
+from filters.language_batch import _fast_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 PIECES = st.sampled_from([

@@ -2,8 +2,9 @@
 ``benchmarks/dedup.py --sets scale`` times side by side with ``filters.dedup.dedup_groups`` and
 that ``tests/test_dedup_scale.py`` compares decisions against. Not part of the package.
 
-Only ``dedup_groups``, ``near_pairs`` and the union-find are frozen here; the helpers they call
-(normalisation, math signature, short key, answer comparison, MinHash arrays) are imported.
+Frozen here: ``dedup_groups``, ``near_pairs``, the union-find and the normalisation expression;
+the helpers they call (math signature, short key, answer comparison, MinHash arrays, boilerplate
+shapes and phrases) are imported.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from filters.boilerplate import Boilerplate, strip_phrases_expr, strip_shapes_expr
 from filters.dedup import (
     _NUMBER,
     _OPERATOR,
@@ -22,9 +24,37 @@ from filters.dedup import (
     check_survivors,
     load_boilerplate,
     math_signature,
-    normalize_expr,
     short_key,
 )
+
+_LATEX_SPACING = (r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|displaystyle|textstyle|"
+                  r"quad|qquad|limits|nolimits)\b|\\[,;:! ]|~")
+
+
+def _core_expr(col: pl.Expr, labels: tuple[str, ...] = ()) -> pl.Expr:
+    out = col.fill_null("").str.normalize("NFKC").str.to_lowercase()
+    out = strip_shapes_expr(out, labels)
+    return (
+        out.str.replace_all(_LATEX_SPACING, " ")
+        .str.replace_all(r"\\[dt]frac\b", r"\frac", literal=False)
+        .str.replace_all(r"\$+|\\[()\[\]]", " ")
+        .str.replace_all(r"(\d)\.(\d)", "${1}\x00${2}")  # 2.5 and 1,000 keep their separators
+        .str.replace_all(r"(\d),(\d)", "${1}\x01${2}")
+        .str.replace_all(r"([\d)}])!", "${1}\x02")  # 5! is a factorial, "wow!" is punctuation
+        .str.replace_all(r"[?;:\"'`.,!。、]", " ")
+        .str.replace_all("\x00", ".", literal=True).str.replace_all("\x01", ",", literal=True)
+        .str.replace_all("\x02", "!", literal=True)
+        .str.replace_all(r"\s+", " ").str.strip_chars()
+        .str.replace_all(r"\s*([^\w\s])\s*", "${1}")
+    )
+
+
+def normalize_expr(col: pl.Expr, boilerplate: Boilerplate | None = None) -> pl.Expr:
+    """The text exact dedup compares, as a polars expression."""
+    if boilerplate is None:
+        return _core_expr(col)
+    phrases = pl.select(_core_expr(pl.lit(pl.Series(boilerplate.phrases, dtype=pl.String)))).to_series().to_list()
+    return strip_phrases_expr(_core_expr(col, boilerplate.labels), tuple(p for p in phrases if p))
 
 
 class _UnionFind:

@@ -68,8 +68,8 @@ def _rest_expr(out: pl.Expr) -> pl.Expr:
         .str.replace_all(r"[?;:\"'`.,!。、]", " ")
         .str.replace_all("\x00", ".", literal=True).str.replace_all("\x01", ",", literal=True)
         .str.replace_all("\x02", "!", literal=True)
-        .str.replace_all(r"\s+", " ").str.strip_chars()
-        .str.replace_all(r"\s*([^\w\s])\s*", "${1}")
+        .str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()  # = \s+ -> " ", rewriting only what changes
+        .str.replace_all(r" ([^\w\s]) ?|([^\w\s]) ", "${1}${2}")  # = \s*([^\w\s])\s* -> ${1} on single spaces
     )
 
 
@@ -172,6 +172,7 @@ def tokens(normalized: str) -> list[str]:
     return re.findall(_TOKEN, normalized)
 
 
+@lru_cache(maxsize=65536)
 def _answer_key(answer: str) -> str:
     text = re.sub(r"\\boxed\{(.*)\}", r"\1", unicodedata.normalize("NFKC", answer))
     return re.sub(r"[\s$]|\\[,;!]", "", text).lower().rstrip(".")

@@ -118,22 +118,41 @@ def _nfkc(texts: pl.Series) -> pl.Series:
 def normalize_series(texts: pl.Series, boilerplate: Boilerplate | None = None) -> tuple[pl.Series, int]:
     """``normalize_expr`` over a whole column, and how many rows the boilerplate changed.
 
-    The same text as ``normalize_expr``, each step once: ``normalize_expr`` with boilerplate
-    evaluates the normalisation twice (phrase stripping falls back to its input) and counting
-    changed rows needs the text without boilerplate, which differs only where a label matched.
+    The same text as ``normalize_expr``, each step once and each distinct text once:
+    ``normalize_expr`` with boilerplate evaluates the normalisation twice (phrase stripping falls
+    back to its input); counting changed rows needs the text without boilerplate, which differs
+    only where a label matched; phrases can only change a text that contains one.
     """
-    frame = pl.DataFrame({"s": _nfkc(texts.cast(pl.String))}).select(
-        s=strip_unlabelled_shapes_expr(pl.col("s").str.to_lowercase()))
+    texts = texts.cast(pl.String).fill_null("")
+    first = pl.DataFrame({"t": texts, "row": np.arange(len(texts), dtype=np.int64)}).select(
+        pl.col("row").first().over("t")).to_series().to_numpy()
+    distinct = np.flatnonzero(first == np.arange(len(texts)))
+    slot = np.empty(len(texts), dtype=np.int64)
+    slot[distinct] = np.arange(len(distinct))
+    norm, changed = _normalize_distinct(texts.gather(distinct), boilerplate)
+    slot = slot[first]
+    return norm.gather(slot).alias("norm"), int(changed.to_numpy()[slot].sum())
+
+
+def _normalize_distinct(texts: pl.Series, boilerplate: Boilerplate | None) -> tuple[pl.Series, pl.Series]:
+    frame = pl.DataFrame({"s": _nfkc(texts)}).select(s=strip_unlabelled_shapes_expr(pl.col("s").str.to_lowercase()))
     if boilerplate is None:
-        return frame.select(_rest_expr(pl.col("s"))).to_series(), 0
+        norm = frame.select(_rest_expr(pl.col("s"))).to_series()
+        return norm, pl.repeat(False, len(norm), eager=True)
     frame = frame.with_columns(labelled=strip_labels_expr(pl.col("s"), boilerplate.labels))
     frame = frame.with_columns(pre=_rest_expr(pl.col("labelled")))
-    norm = frame.select(strip_phrases_expr(pl.col("pre"), _normalized_phrases(boilerplate))).to_series()
+    phrases = _normalized_phrases(boilerplate)
+    norm = frame["pre"]
+    if phrases:  # the phrase regexes all need a phrase in the text
+        rows = norm.str.contains_any(list(phrases)).arg_true()
+        if len(rows):
+            stripped = norm.gather(rows).to_frame("pre").select(strip_phrases_expr(pl.col("pre"), phrases))
+            norm = norm.clone().scatter(rows, stripped.to_series())
     plain = frame["pre"]
     labelled = (frame["labelled"] != frame["s"]).arg_true()
     if len(labelled):
         plain = plain.clone().scatter(labelled, frame[labelled, ["s"]].select(_rest_expr(pl.col("s"))).to_series())
-    return norm.alias("norm"), int((plain != norm).sum())
+    return norm, plain != norm
 
 
 _NUMBER_WORD = re.compile(r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
@@ -296,13 +315,12 @@ def _rank(df: pl.DataFrame) -> np.ndarray:
     """Row indices best first: a row with a gold answer, then the longest solution, then the smallest id
     (ties keep input order)."""
     n = df.height
-    has_answer = (df["answer"].cast(pl.String).str.contains(r"[^\s\x1c-\x1f]").fill_null(False)  # str.strip()'s set
-                  if "answer" in df.columns else pl.repeat(False, n, eager=True))
-    solution_len = (df["solution"].cast(pl.String).str.len_chars().fill_null(0).cast(pl.Int64)
-                    if "solution" in df.columns else pl.repeat(0, n, dtype=pl.Int64, eager=True))
-    keys = pl.DataFrame({"row": pl.int_range(n, eager=True, dtype=pl.Int64), "no_answer": ~has_answer,
-                         "minus_solution": -solution_len, "id": df["id"].cast(pl.String)})
-    return keys.sort(["no_answer", "minus_solution", "id"], maintain_order=True)["row"].to_numpy()
+    no_answer = (~df["answer"].cast(pl.String).str.contains(r"[^\s\x1c-\x1f]").fill_null(False)  # str.strip()'s set
+                 if "answer" in df.columns else pl.repeat(True, n, eager=True)).to_numpy()
+    solution_len = (df["solution"].cast(pl.String).str.len_chars().fill_null(0).cast(pl.Int64).to_numpy()
+                    if "solution" in df.columns else np.zeros(n, dtype=np.int64))
+    id_rank = df["id"].cast(pl.String).rank("dense").fill_null(0).to_numpy()  # nulls first, as polars sorts
+    return np.lexsort((id_rank, -solution_len, no_answer)).astype(np.int64)  # stable: ties in input order
 
 
 def _coarse_expr(norm: pl.Expr) -> pl.Expr:

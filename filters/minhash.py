@@ -67,11 +67,16 @@ def signatures(hashes: np.ndarray, doc: np.ndarray, n_docs: int, num_perm: int =
     owners = doc[starts]
     a = _rng_u64(seed, num_perm)
     b = _rng_u64(seed + 1, num_perm)
+    h, shifted = np.empty_like(hashes), np.empty_like(hashes)  # reused: no fresh pages per permutation
+    out = np.empty((num_perm, len(starts)), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for k in range(num_perm):
-            h = hashes * a[k] + b[k]
-            h ^= h >> np.uint64(29)
-            sig[owners, k] = np.minimum.reduceat(h, starts)
+            np.multiply(hashes, a[k], out=h)
+            h += b[k]
+            np.right_shift(h, np.uint64(29), out=shifted)
+            h ^= shifted
+            np.minimum.reduceat(h, starts, out=out[k])
+    sig[owners] = out.T
     return sig
 
 

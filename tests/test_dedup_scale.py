@@ -91,3 +91,21 @@ def test_random_tables_same_decisions(rows):
     old, old_info = frozen_groups(df)
     new, new_info = dedup_groups(df)
     assert new.equals(old) and new_info == old_info
+
+
+def test_signatures_equal_the_per_permutation_formula():
+    import numpy as np
+
+    from filters import minhash
+
+    rng = np.random.default_rng(0)
+    doc = np.sort(rng.integers(0, 40, 500))
+    hashes = rng.integers(0, 2**63, 500, dtype=np.uint64)
+    sig = minhash.signatures(hashes, doc, 45, 16, seed=3)
+    a, b = minhash._rng_u64(3, 16), minhash._rng_u64(4, 16)
+    with np.errstate(over="ignore"):
+        for d in range(45):
+            h = hashes[doc == d][:, None] * a + b
+            h ^= h >> np.uint64(29)
+            want = h.min(axis=0) if len(h) else np.full(16, np.iinfo(np.uint64).max, dtype=np.uint64)
+            assert (sig[d] == want).all()

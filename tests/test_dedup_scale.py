@@ -54,9 +54,12 @@ def test_same_decisions_as_the_per_row_grouping(params):
         assert new_info == old_info
 
 
-def test_no_answer_or_solution_column():
+def test_no_answer_or_solution_column_and_empty_tables():
     df = _edge_table().select("id", "problem")
-    assert dedup_groups(df)[0].equals(frozen_groups(df)[0])
+    for table in (df, df.head(0), df.head(1)):
+        new, new_info = dedup_groups(table)
+        old, old_info = frozen_groups(table)
+        assert new.equals(old) and new_info == old_info
 
 
 PIECES = list("ab xyz019.,!?:;$\\()[]{}*-+=^\t\n\u3000，。、（）例题½") + [

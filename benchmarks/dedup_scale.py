@@ -4,8 +4,8 @@ The problems are ``scale_data.make_problems`` (English and Chinese from shared t
 numbers, real-length statements, planted exact and near duplicates) with the ids the loader
 gives them. The baseline is the grouping as it was (``benchmarks/dedup_frozen.py``). Each
 (size, method) runs in a fresh process; methods alternate order between rounds; the load
-average is printed at the start and end of every round. Peak RSS is the process's, data
-included (``rss before`` is after loading, before dedup). Every run's ``dup_group`` and
+average is printed at the start and end of every round. Peak RSS is the process's during
+dedup, sampled every 50 ms, data included (``rss before``: after loading, before dedup). Every run's ``dup_group`` and
 ``dup_reason`` are compared with the baseline's for that size.
 
     python benchmarks/dedup_scale.py --sizes 100000,300000,1000000 --rounds 2
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,12 +38,25 @@ def _child(method: str, data: str, out: str, queue) -> None:  # noqa: ANN001 - a
     else:
         from filters.dedup import dedup_groups
     df = pl.read_parquet(data)
-    before = psutil.Process().memory_info().rss
+    proc = psutil.Process()
+    before = peak = proc.memory_info().rss
+    done = threading.Event()
+
+    def sample() -> None:  # ru_maxrss would include the parent's peak: spawn forks before it executes
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, proc.memory_info().rss)
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     t0, c0 = time.perf_counter(), time.process_time()
     marks, info = dedup_groups(df)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    done.set()
+    sampler.join()
     marks.write_parquet(out)
-    queue.put((seconds, cpu, before / 2**20, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, info))
+    queue.put((seconds, cpu, before / 2**20, peak / 2**20, info))
 
 
 def measure(method: str, data: Path, out: Path) -> tuple[float, float, float, float, dict]:

@@ -105,6 +105,8 @@ def test_signatures_equal_the_per_permutation_formula():
     doc = np.sort(rng.integers(0, 40, 500))
     hashes = rng.integers(0, 2**63, 500, dtype=np.uint64)
     sig = minhash.signatures(hashes, doc, 45, 16, seed=3)
+    for threads, chunk in ((1, 7), (2, 64), (2, 1 << 20)):  # chunks of whole documents, in parallel or not
+        assert (minhash.signatures(hashes, doc, 45, 16, seed=3, threads=threads, chunk=chunk) == sig).all()
     a, b = minhash._rng_u64(3, 16), minhash._rng_u64(4, 16)
     with np.errstate(over="ignore"):
         for d in range(45):

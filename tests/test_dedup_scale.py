@@ -46,8 +46,11 @@ PARAMS = [DedupParams(), DedupParams(boilerplate=False), DedupParams(near=False)
 @pytest.mark.parametrize("params", PARAMS, ids=lambda p: f"near={p.near},bp={p.boilerplate},short={p.short},"
                                                         f"min={p.min_fuzzy_chars},max={p.max_survivors_checked}")
 def test_same_decisions_as_the_per_row_grouping(params):
-    generated = conform(make_problems(4000, seed=3)).select("id", "problem", "answer")
-    for df in (_edge_table(), generated, generated.with_columns(pl.lit(None, pl.String).alias("answer"))):
+    generated = conform(make_problems(3000, seed=3)).select("id", "problem", "answer")
+    tables = [_edge_table(), generated]
+    if params == PARAMS[0]:
+        tables.append(generated.with_columns(pl.lit(None, pl.String).alias("answer")))
+    for df in tables:
         old, old_info = frozen_groups(df, params)
         new, new_info = dedup_groups(df, params)
         assert new.equals(old)

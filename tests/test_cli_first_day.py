@@ -25,12 +25,12 @@ SMALL = ["--param", "limit=6", "--param", "k=2", "--param", "max_tokens=64"]
 REFUSED = json.loads(SAMPLE_PROBLEMS.read_text().splitlines()[0])["problem"]
 
 
-def refusing_teacher() -> Any:
+def refusing_teacher(refuse: bool = True) -> Any:
     """The scripted stand-in for a teacher's answers (tests/servers), refusing one problem."""
     teacher = ScriptedTeacher()
 
     def respond(req: dict[str, Any]) -> str:  # the fake server asks once per choice
-        if any(REFUSED in str(m.get("content")) for m in req.get("messages", [])):
+        if refuse and any(REFUSED in str(m.get("content")) for m in req.get("messages", [])):
             raise ValueError("refused")
         return teacher({**req, "n": 1, "seed": int(req.get("seed") or 0) + req["choice_index"]})[0]
 
@@ -232,3 +232,23 @@ def test_the_notebook_writes_to_an_ignored_folder_by_default() -> None:
     assert 'ROOT / "out" / "explore_cold_start"' in source
     ignored = subprocess.run(["git", "check-ignore", "-q", "out/explore_cold_start/README.md"], cwd=ROOT)
     assert ignored.returncode == 0, "out/ must stay ignored by git"
+
+
+@pytest.mark.slow
+def test_a_sharded_build_logs_each_stage_as_the_local_runner_does(tmp_path: Path) -> None:
+    """--executor processes: a plain line and a `stage` JSON event per stage, in pipeline order,
+    with the same counts as the funnel (the scale-out runner used to print neither)."""
+    log, events = tmp_path / "build.log", tmp_path / "events.jsonl"
+    with serve(refusing_teacher(refuse=False)) as server:
+        res = curator("build", COLD_START, *SMALL, "--param", "backend=openai", "--param", "model=scripted-teacher",
+                      "--param", f"endpoints={server.base_url}", "--executor", "processes", "--tasks", "2",
+                      "--workers", "2", "--out", str(tmp_path / "out"), "--log-json", str(events), log=log)
+    assert res.returncode == 0, res.stdout[-3000:]
+    funnel = json.loads((tmp_path / "out" / "funnel.json").read_text())["stages"]
+    names = [s["stage"] for s in funnel]
+    stage_events = [json.loads(ln) for ln in events.read_text().splitlines() if '"event": "stage"' in ln]
+    assert [e["stage"] for e in stage_events] == names, (names, stage_events)
+    for event, row in zip(stage_events, funnel, strict=True):
+        assert (event["rows_in"], event["rows_out"]) == (row["rows_in"], row["rows_out"]), (event, row)
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("stage ")]
+    assert [ln.split(":")[0].removeprefix("stage ") for ln in lines] == names, res.stdout[-3000:]

@@ -20,6 +20,7 @@ import polars as pl
 
 from curator.core.accounting import clear_rejects, export_rejects, finish_run
 from curator.core.funnel import StageStats
+from curator.core.run_log import stage_done
 from curator.core.run_options import PipelineSpec, RunOptions
 from curator.core.runner import Runner
 from curator.core.stage import RunContext, StageError, StageOutput
@@ -188,12 +189,17 @@ class ShardedRunner(Runner):
             if unit.kind == "segment":
                 assert unit.segment is not None
                 self._run_segment(unit.segment)
-                commit_segment(unit.segment)
+                finished = commit_segment(unit.segment)
                 done.append(unit.segment)
             elif unit.kind == "global":
                 if not self.quiet:
                     self.console.print(f"[bold]{unit.slots[0].stage.name}[/] (global) on the driver")
-                run_global_unit(done, unit.slots[0], unit.upstream, self.worker_ctx)
+                finished = [run_global_unit(done, unit.slots[0], unit.upstream, self.worker_ctx)]
+            else:
+                finished = [unit.slots[0].entry.stats()]
+                finished[0].cached, finished[0].seconds = True, 0.0
+            for part in finished:  # as the local runner: a plain line in a log file, a `stage` JSON event
+                stage_done(self.console, part)
         return finish(plan, self.options, self.console)
 
     def _run_segment(self, seg: Segment) -> None:

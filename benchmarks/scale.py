@@ -78,7 +78,9 @@ class PeakRSS:
 # -- problems ------------------------------------------------------------------------------------
 def problem_stages() -> list:
     """The recipe's stages before ``Generate``, exactly as ``pipelines/cold_start.py`` builds them,
-    then problem-language detection."""
+    then problem-language detection. The loader already fills ``language`` for every row without
+    one (the same default detector), so detection is timed inside ``load``; ``ProblemLanguage``
+    finds nothing left to detect."""
     from cold_start import Params, build
 
     from curator.generation import Generate

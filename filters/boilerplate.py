@@ -74,8 +74,19 @@ def _alternation(words: list[str]) -> str:
 
 def strip_shapes_expr(col: pl.Expr, labels: tuple[str, ...]) -> pl.Expr:
     """Markdown bold anywhere, list numbering and labels at the start (lowercased input)."""
+    return strip_labels_expr(strip_unlabelled_shapes_expr(col), labels)
+
+
+def strip_unlabelled_shapes_expr(col: pl.Expr) -> pl.Expr:
+    """Markdown bold anywhere and list numbering at the start: ``strip_shapes_expr`` without labels
+    (numbering is stripped as a whole run, so stripping it again changes nothing)."""
     out = col.str.replace_all(_BOLD, "${1}${2}${3}").str.replace_all(_BOLD, "${1}${2}${3}")  # adjacent pairs
-    out = out.str.replace(_NUMBERING, "")
+    return out.str.replace(_NUMBERING, "")
+
+
+def strip_labels_expr(col: pl.Expr, labels: tuple[str, ...]) -> pl.Expr:
+    """Labels at the start of text ``strip_unlabelled_shapes_expr`` has seen, then the numbering after them."""
+    out = col
     latin = [label.lower() for label in labels if not _CJK.match(label)]
     cjk = [label for label in labels if _CJK.match(label)]
     if latin:

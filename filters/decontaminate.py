@@ -55,13 +55,18 @@ def words_of(text: str) -> list[str]:
     return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
 
 
-def gram_list(words: list[str], n: int, cjk_n: int | None = None) -> list[int]:
-    """Hashes of the n-grams in order (``cjk_n``-grams for CJK text); a text shorter than n is one gram."""
+def gram_windows(words: list[str], n: int, cjk_n: int | None = None) -> list[tuple[str, ...]]:
+    """The n-grams in order (``cjk_n``-grams for CJK text); a text shorter than n is one gram."""
     if cjk_n is not None and is_cjk(words):
         n = cjk_n
     if 0 < len(words) < n:
-        return [hash(tuple(words))]
-    return [hash(tuple(words[i:i + n])) for i in range(len(words) - n + 1)]
+        return [tuple(words)]
+    return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+
+
+def gram_list(words: list[str], n: int, cjk_n: int | None = None) -> list[int]:
+    """Hashes of ``gram_windows``."""
+    return [hash(w) for w in gram_windows(words, n, cjk_n)]
 
 
 def ngram_keys(text: str, n: int, cjk_n: int | None = None) -> set[int]:
@@ -92,6 +97,59 @@ def core_texts(texts: list[str]) -> list[str]:
 
     df = pl.DataFrame({"t": texts}, schema={"t": pl.String})
     return df.select(normalize_expr(pl.col("t"), load_boilerplate()))["t"].to_list()
+
+
+def _core_column(texts: pl.Series) -> pl.Series:
+    """``core_texts`` over a column, without a Python list."""
+    from filters.dedup import normalize_expr
+
+    return pl.DataFrame({"t": texts}).select(normalize_expr(pl.col("t"), load_boilerplate()))["t"]
+
+
+# the Rust twins of _NUMBERS and _SPACE_OR_PUNCT: Python's \s also takes \x1c-\x1f; Rust's \d also takes
+# digits newer than Python's Unicode tables, all beyond U+FFFF (rows with such characters are always checked)
+_NUMBERS_RS = r"\d+(?:[.,]\d+)*"
+_SPACE_OR_PUNCT_RS = "[\\s\x1c-\x1f?;:\"'`.,!。、]+"
+_ASTRAL_RS = "[\U00010000-\U0010ffff]"
+_ANCHOR_SAMPLE = 5000  # rows whose word counts choose the rarest word of each n-gram
+
+
+def _folded(cores: pl.Series) -> pl.Series:
+    """NFKC + lower case, as ``words_of`` and ``exact_key`` fold: polars for ASCII (the same there),
+    Python for the rest (whose Unicode tables polars does not share)."""
+    ascii_rows = cores.str.len_bytes() == cores.str.len_chars()
+    folded = cores.str.to_lowercase()
+    other = (~ascii_rows).arg_true()
+    if other.len():
+        folded = folded.scatter(other, pl.Series([unicodedata.normalize("NFKC", t).lower()
+                                                  for t in cores.gather(other).to_list()], dtype=pl.String))
+    return folded
+
+
+def _anchors(windows: set[tuple[str, ...]], sample: list[str]) -> list[str]:
+    """One word per benchmark n-gram, the rarest in ``sample`` (then the longest): a row that has the
+    n-gram has every one of its words as a substring of its folded text, this one included."""
+    seen: Counter[str] = Counter(w for text in sample for w in set(_TOKEN.findall(text)))
+    return sorted({min(window, key=lambda w: (seen[w], -len(w), w)) for window in windows if window})
+
+
+def candidate_rows(cores: pl.Series, index: BenchmarkIndex, fuzzy: bool = False) -> pl.Series:
+    """Rows that can match any rule, found in polars; ``BenchmarkIndex.match`` decides on these alone.
+
+    A row that shares an n-gram with an item contains that n-gram's anchor word (``_anchors``);
+    a row whose exact key is an item's has it computed the same way here (the Rust regexes
+    above, checked code point by code point in tests/test_decontaminate.py). Fuzzy matching
+    can hit any row: then every row is a candidate.
+    """
+    if fuzzy:
+        return pl.Series("row", range(cores.len()), dtype=pl.UInt32)
+    folded = _folded(cores)
+    anchors = _anchors(index.windows, folded.head(_ANCHOR_SAMPLE).to_list())
+    hit = folded.str.contains_any(anchors) if anchors else pl.Series([False] * cores.len())
+    if index.exact:
+        keys = folded.str.replace_all(_NUMBERS_RS, "0").str.replace_all(_SPACE_OR_PUNCT_RS, "")
+        hit = hit | keys.is_in(list(index.exact)) | folded.str.contains(_ASTRAL_RS)
+    return hit.fill_null(False).arg_true()
 
 
 @dataclass
@@ -141,6 +199,7 @@ class BenchmarkIndex:
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     items: dict[str, int] = field(default_factory=dict)  # benchmark -> number of items
+    windows: set[tuple[str, ...]] = field(default_factory=set)  # every n-gram's words (candidate search)
 
     @classmethod
     def build(cls, benchmarks: list[tuple[str, pl.DataFrame]], ngram: int = 8, min_exact_chars: int = 12,
@@ -153,7 +212,9 @@ class BenchmarkIndex:
                 number = len(index.labels)
                 label = f"{name}:{item_id}"
                 words = words_of(core)
-                grams = gram_list(words, ngram, cjk_ngram)
+                windows = gram_windows(words, ngram, cjk_ngram)
+                index.windows.update(windows)
+                grams = [hash(w) for w in windows]
                 for g in set(grams):
                     index.grams.setdefault(g, []).append(number)
                 index.item_grams.append(grams)
@@ -180,7 +241,9 @@ class BenchmarkIndex:
         row_grams = set(gram_list(words_of(core), self.ngram, self.cjk_ngram))
         shared: Counter[int] = Counter()
         for g in row_grams:
-            shared.update(self.grams.get(g, ()))
+            owners = self.grams.get(g)
+            if owners:  # most of a row's n-grams are in no item: skip the empty update
+                shared.update(owners)
         if shared:
             scored = [(coverage(self.item_grams[i], *self.item_words[i], row_grams, self.formulaic), -i)
                       for i, _ in shared.most_common(candidates)]
@@ -207,21 +270,21 @@ def contamination(df: pl.DataFrame, index: BenchmarkIndex, fuzzy_threshold: floa
                                      "by_rule": {"ngram": 0, "exact": 0, "fuzzy": 0}}
                               for name, n in index.items.items()}
     matched_items: dict[str, set[str]] = {name: set() for name in index.items}
-    texts = [t or "" for t in df["problem"].cast(pl.String).to_list()]
-    cores = core_texts(texts)
-    cols: dict[str, list[Any]] = {"contaminated_by": [], **{c: [] for c in HIT_COLUMNS}}
+    problems = df["problem"].cast(pl.String).fill_null("")
+    cores = _core_column(problems)
+    rows = candidate_rows(cores, index, fuzzy_threshold is not None)
+    texts = problems.gather(rows).to_list()
+    cols: dict[str, list[Any]] = {"contaminated_by": [None] * df.height, **{c: [None] * df.height for c in HIT_COLUMNS}}
     hits: list[dict[str, Any]] = []
-    for text, core in zip(texts, cores, strict=True):
+    for row, text, core in zip(rows, texts, cores.gather(rows).to_list(), strict=True):
         hit = index.match(text, fuzzy_threshold, min_overlap, core)
         if hit is None:
-            for values in cols.values():
-                values.append(None)
             continue
         item = index.text_of(hit.label)
-        cols["contaminated_by"].append(hit.label)
-        cols["contamination_rule"].append(hit.rule)
-        cols["contamination_overlap"].append(hit.overlap)
-        cols["contamination_item"].append(item)
+        cols["contaminated_by"][row] = hit.label
+        cols["contamination_rule"][row] = hit.rule
+        cols["contamination_overlap"][row] = hit.overlap
+        cols["contamination_item"][row] = item
         name = hit.label.split(":", 1)[0]
         report[name]["rows_matched"] += 1
         report[name]["by_rule"][hit.rule] += 1

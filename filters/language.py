@@ -181,8 +181,40 @@ def _langdetect_factory() -> Any:
 
 def script_language(text: str) -> str | None:
     """The language that the script alone decides (zh, ja, ko, ru...), or None for Latin text."""
+    return _prose_script_language(strip_non_prose(text))
+
+
+_HAN_RE, _KANA_RE, _HANGUL_RE = re.compile(f"[{_HAN}]"), re.compile(f"[{_KANA}]"), re.compile(f"[{_HANGUL}]")
+_ALPHABET_RE = re.compile("|".join(f"[{chars}]{{2,}}" for chars in _ALPHABET_RANGES.values()))
+_GREEK_OR_HEBREW = re.compile(f"[{_ALPHABET_RANGES['greek']}{_ALPHABET_RANGES['hebrew']}]")
+
+
+def _prose_script_language(prose: str) -> str | None:
+    """``script_language`` of stripped text, counting words per script in C (``subn``), not per word.
+
+    The script classes are disjoint, so each class's word count is its own pattern's match
+    count; only a text with Greek or Hebrew letters needs the word order (ties go to the
+    script met first) and takes the word loop, ``_script_language_reference``.
+    """
+    han = _HAN_RE.subn("", prose)[1]
+    kana = _KANA_RE.subn("", prose)[1]
+    hangul = _HANGUL_RE.subn("", prose)[1]
+    cjk = han + kana + hangul
+    alphabetic = _ALPHABET_RE.subn("", prose)[1]
+    if cjk and cjk >= alphabetic:
+        if hangul * 2 >= cjk:
+            return "ko"
+        return "ja" if kana * 10 >= cjk else "zh"
+    if alphabetic and _GREEK_OR_HEBREW.search(prose):
+        return _script_language_reference(prose)
+    return None
+
+
+def _script_language_reference(prose: str) -> str | None:
+    """``script_language`` of stripped text, one word at a time (the definition)."""
     counts: dict[str, int] = {}
-    for t in script_tokens(text):
+    for m in _TOKEN.finditer(prose):
+        t = m.lastgroup or "other"
         counts[t] = counts.get(t, 0) + 1
     if not counts:
         return None
@@ -237,6 +269,9 @@ def _fast_language(prose: str, default: str) -> str:
     return default
 
 
+_HAS_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
 def detect_language(text: str, default: str = "en", detector: str = DEFAULT_DETECTOR) -> str:
     """ISO 639-1 code of a problem: script rules for CJK etc., then a statistical detector.
 
@@ -260,7 +295,7 @@ def detect_language(text: str, default: str = "en", detector: str = DEFAULT_DETE
     if detector == "script":
         return default
     prose = strip_non_prose(text)
-    if not re.search(r"[^\W\d_]{2,}", prose):
+    if not _HAS_WORD.search(prose):
         return default
     if detector == "fast":
         return _fast_language(prose, default)
@@ -278,11 +313,17 @@ def detect_language(text: str, default: str = "en", detector: str = DEFAULT_DETE
     return code.split("-")[0]
 
 
-def _detect_all(texts: list[str], default: str, detector: str) -> list[str]:
-    return [detect_language(t, default, detector) for t in texts]
+def _detect_all(texts: list[str] | pl.Series, default: str, detector: str) -> list[str]:
+    """``detect_language`` per text; the ``fast`` detector over the whole column at once
+    (``filters.language_batch``: the same labels, vectorised and batched)."""
+    if detector != "fast":
+        return [detect_language(t, default, detector) for t in texts]
+    from filters.language_batch import detect_fast
+
+    return detect_fast(texts, default)
 
 
-def detect_languages(texts: list[str], default: str = "en", detector: str = DEFAULT_DETECTOR,
+def detect_languages(texts: list[str] | pl.Series, default: str = "en", detector: str = DEFAULT_DETECTOR,
                      pool: Any = None) -> list[str]:
     """``detect_language`` for many texts, over a process pool's workers when one is given."""
     return map_chunks(_detect_all, texts, default, detector, pool=pool, chunk=4096)
@@ -296,11 +337,12 @@ def language_column(df: pl.DataFrame, default: str = "en", detector: str = DEFAU
     todo = given.is_null() | (given == "")
     if not todo.any():
         return given.alias("language").cast(pl.String)
-    problems = df["problem"].filter(todo).fill_null("").to_list()
-    found = pl.Series("language", detect_languages(problems, default, detector, pool), dtype=pl.String)
-    out = given.cast(pl.String).to_list()
-    it = iter(found)
-    return pl.Series("language", [next(it) if t else g for g, t in zip(out, todo, strict=True)], dtype=pl.String)
+    problems = df["problem"].filter(todo).fill_null("")
+    if detector == "fast":  # vectorised in polars (all cores) and batched: no pool, no pickling
+        pool = None
+    texts = problems if pool is None else problems.to_list()  # a pool's workers take lists
+    found = pl.Series("language", detect_languages(texts, default, detector, pool), dtype=pl.String)
+    return given.cast(pl.String).alias("language").scatter(todo.arg_true(), found)
 
 
 # the same stripping and word marking in polars (Rust regex, all rows at once, several threads)

@@ -56,8 +56,13 @@ def shingles(tokens: np.ndarray, lengths: np.ndarray, n: int, seed: int = 0) -> 
 
 
 def signatures(hashes: np.ndarray, doc: np.ndarray, n_docs: int, num_perm: int = 128,
-               seed: int = 0) -> np.ndarray:
-    """MinHash signatures (n_docs x num_perm). Documents without shingles get all-max rows."""
+               seed: int = 0, threads: int = 1, chunk: int = 1 << 20) -> np.ndarray:
+    """MinHash signatures (n_docs x num_perm). Documents without shingles get all-max rows.
+
+    Shingles are taken in chunks of whole documents (about ``chunk`` shingles: bounded scratch
+    memory, buffers reused across permutations); ``threads`` > 1 hashes chunks in parallel
+    (numpy releases the GIL). Every setting gives the same signatures.
+    """
     sig = np.full((n_docs, num_perm), np.iinfo(np.uint64).max, dtype=np.uint64)
     if len(hashes) == 0:
         return sig
@@ -67,11 +72,31 @@ def signatures(hashes: np.ndarray, doc: np.ndarray, n_docs: int, num_perm: int =
     owners = doc[starts]
     a = _rng_u64(seed, num_perm)
     b = _rng_u64(seed + 1, num_perm)
-    with np.errstate(over="ignore"):
-        for k in range(num_perm):
-            h = hashes * a[k] + b[k]
-            h ^= h >> np.uint64(29)
-            sig[owners, k] = np.minimum.reduceat(h, starts)
+    cuts = np.unique(np.r_[np.searchsorted(starts, np.arange(0, len(hashes), chunk)), len(starts)])
+
+    def run(j: int) -> None:
+        d0, d1 = int(cuts[j]), int(cuts[j + 1])
+        s0, s1 = int(starts[d0]), int(starts[d1]) if d1 < len(starts) else len(hashes)
+        part, local = hashes[s0:s1], starts[d0:d1] - s0
+        h, shifted = np.empty_like(part), np.empty_like(part)
+        out = np.empty((num_perm, d1 - d0), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for k in range(num_perm):
+                np.multiply(part, a[k], out=h)
+                h += b[k]
+                np.right_shift(h, np.uint64(29), out=shifted)
+                h ^= shifted
+                np.minimum.reduceat(h, local, out=out[k])
+        sig[owners[d0:d1]] = out.T
+
+    if threads > 1 and len(cuts) > 2:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, range(len(cuts) - 1)))
+    else:
+        for j in range(len(cuts) - 1):
+            run(j)
     return sig
 
 

@@ -239,6 +239,7 @@ class ProblemQuality(Filter):
     rules: QualityRules = field(default_factory=QualityRules)
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "answer")
+    batch_size: ClassVar[int] = 100_000  # vectorised rules: per-batch costs (cache parts) dominate small batches
 
     @property
     def code_modules(self) -> tuple[Any, ...]:  # type: ignore[override]

@@ -127,6 +127,9 @@ def test_normalize_ignores_whitespace_runs_and_case(t, ws):
 
 @given(_text)
 def test_left_right_are_spacing(t):
+    # after a word: a leading "a) " is list numbering (stripped as a shape), and "a\\right) " is no label
+    # any corpus writes, so the property is about parentheses in the statement, not in its numbering
+    t = "find " + t
     assert normalize_text(t.replace("(", "\\left(").replace(")", "\\right)")) == normalize_text(t)
 
 

@@ -83,6 +83,22 @@ def make_id(source: str | None, problem: str) -> str:
     return hashlib.sha256(key).hexdigest()[:16]
 
 
+def id_column(source: pl.Series, problem: pl.Series) -> pl.Series:
+    """``make_id`` for a whole table: NFKC in Python only where a text is not ASCII (the identity
+    there), whitespace in polars with Python's ``\\s`` (which also takes ``\\x1c``-``\\x1f``)."""
+    problem = problem.cast(pl.String).fill_null("")
+    other = (problem.str.len_bytes() != problem.str.len_chars()).arg_true()
+    if other.len():
+        problem = problem.scatter(other, pl.Series([unicodedata.normalize("NFKC", t)
+                                                    for t in problem.gather(other).to_list()], dtype=pl.String))
+    text = problem.str.replace_all(r"[\s\x1c-\x1f]+", " ").str.strip_chars(" ")
+    keys = pl.select(pl.concat_str([pl.lit(source.cast(pl.String).fill_null("")), pl.lit("\x1f"), pl.lit(text)]))
+    keys = keys.to_series()
+    step = 100_000  # a slice of the keys as Python strings at a time, not a million of them
+    return pl.Series("id", [hashlib.sha256(k.encode()).hexdigest()[:16] for o in range(0, keys.len(), step)
+                            for k in keys.slice(o, step).to_list()], dtype=pl.String)
+
+
 def id_expr() -> pl.Expr:
     """The ``id`` column computed from ``source`` and ``problem`` (same result as ``make_id``)."""
     return pl.struct("source", "problem").map_elements(
@@ -111,8 +127,7 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     df = df.with_columns(exprs)
     if "id" not in df.columns or df["id"].null_count() > 0:
-        ids = [make_id(s, p or "") for s, p in zip(df["source"], df["problem"], strict=True)]
-        df = df.with_columns(pl.Series("id", ids, dtype=pl.String))
+        df = df.with_columns(id_column(df["source"], df["problem"]))
     if "samples" not in df.columns:
         df = df.with_columns(empty_samples(df.height))
     first = list(PROBLEM_SCHEMA) + ["samples"]

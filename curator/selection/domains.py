@@ -96,6 +96,7 @@ class KeywordDomains(Map):
 
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = ("domain",)
+    batch_size: ClassVar[int] = 100_000  # vectorised: per-batch costs (regexes, cache parts) dominate small batches
 
     def params(self) -> dict:
         p = super().params()

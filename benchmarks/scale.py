@@ -20,7 +20,7 @@ of that process and its children (workers included). Contenders alternate order 
     python benchmarks/scale.py samples --sizes 100000 --plain 1000
     python benchmarks/scale.py rules --sizes 100000                  # quality rules and domains vs references
     python benchmarks/scale.py problems --sizes 100000 --ray 1,2     # the Ray executor, 1 and 2 workers
-    python benchmarks/scale.py samples --sizes 100000 --ray 1,2 --plain 0
+    python benchmarks/scale.py samples --sizes 20000 --ray 1,2 --one-worker --plain 0 --repeat 2
 """
 
 from __future__ import annotations
@@ -162,11 +162,17 @@ def sample_stages() -> list:
     return [s for s in build(Params()).stages if isinstance(s, kinds)]
 
 
-def run_samples(path: Path, out: Path, batch_rows: int) -> dict:
-    from curator.core.streaming import stream_stages
+def run_samples(path: Path, out: Path, batch_rows: int, workers: int = 2, ray_workers: int = 0) -> dict:
+    """The sample stages streamed over ``workers`` processes (or ``ray_workers`` Ray actors); the
+    digest of the decisions (``parts_digest``) must be the same for every contender."""
+    from curator.core.streaming import parts_digest, stream_stages, stream_stages_ray
 
-    res = stream_stages(sample_stages(), path, out, batch_rows=batch_rows)
-    return {"kept": res.stats[-1].samples_out, "stage_s": {s.stage: round(s.seconds, 1) for s in res.stats}}
+    if ray_workers:
+        res = stream_stages_ray(sample_stages(), path, out, batch_rows=batch_rows, workers=ray_workers)
+    else:
+        res = stream_stages(sample_stages(), path, out, batch_rows=batch_rows, workers=workers)
+    return {"kept": res.stats[-1].samples_out, "digest": parts_digest(out)[:16],
+            "stage_s": {s.stage: round(s.seconds, 1) for s in res.stats}}  # summed over workers
 
 
 def plain_samples(path: Path, limit: int) -> int:
@@ -246,21 +252,15 @@ def run_one(kind: str, contender: str, size: int, tmp: Path, extra: int) -> dict
                                RayExecutor(tasks=max(2, size // 50_000), workers=int(contender[3:])))
         elif kind == "problems":
             out = plain_problems(data)
-        elif contender == "curator":
-            out = run_samples(data, tmp / f"out-{contender}-{size}", extra or 256)
-        elif contender.startswith("ray"):  # samples through the Ray executor (shards, not streamed batches)
+        elif contender.startswith("curator"):  # curator (2 processes) or curator1 (one)
+            out = run_samples(data, tmp / f"out-{contender}-{size}", extra or 256, int(contender[7:] or 2))
+        elif contender.startswith("ray"):  # the same streamed batches on Ray actors
             import ray
 
-            from curator import Pipeline
-            from curator.core.sources import ReadProblems
-            from curator.executors import RayExecutor
-
+            os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])  # this checkout
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             t0 = time.perf_counter()
-            df = Pipeline("scale-samples", ReadProblems(path=str(data), split=None), sample_stages(), finishers=()).run(
-                tmp / f"out-{contender}-{size}", executor=RayExecutor(tasks=max(2, size // 20_000),
-                                                                      workers=int(contender[3:])), quiet=True)
-            out = int(df["samples"].list.len().sum())
+            out = run_samples(data, tmp / f"out-{contender}-{size}", extra or 256, ray_workers=int(contender[3:]))
         else:
             out = plain_samples(data, extra)
         seconds = time.perf_counter() - t0
@@ -283,6 +283,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--tokens", type=int, default=4000)
     ap.add_argument("--batch-rows", type=int, default=256)
+    ap.add_argument("--one-worker", action="store_true", help="samples: also stream with one process (curator1)")
+    ap.add_argument("--data-dir", default="", help="samples: keep the generated Parquet here and reuse it")
     ap.add_argument("--one", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -306,10 +308,16 @@ def main() -> None:
             if args.kind == "problems":
                 make_problems(n).write_parquet(tmp / f"problems-{n}.parquet")
             else:
-                write_samples(str(tmp / f"samples-{n}.parquet"), n, tokens=args.tokens)
+                kept = Path(args.data_dir or tmp) / f"samples-{n}-{args.tokens}.parquet"
+                if not kept.exists():
+                    t0 = time.perf_counter()
+                    write_samples(str(kept), n, tokens=args.tokens)
+                    print(f"wrote {n:,} chains in {time.perf_counter() - t0:.0f} s: {kept.stat().st_size / 2**30:.2f} GiB",
+                          flush=True)
+                (tmp / f"samples-{n}.parquet").symlink_to(kept.resolve())
         jobs = []
         for n in sizes:
-            contenders = ["curator", *rays]
+            contenders = ["curator", *(["curator1"] if args.one_worker else []), *rays]
             if (args.kind == "problems" and n in plain_sizes) or (args.kind == "samples" and args.plain):
                 contenders.append("plain")
             for rep in range(args.repeat):
@@ -329,6 +337,13 @@ def main() -> None:
             print(f"{r['size']:>9,} {r['contender']:>8}  {r['seconds']:>8.1f} s  {r['per_s']:>9,.1f}/s  "
                   f"peak {r['peak_rss_gib']:>5.2f} GiB  out {r['out']}", flush=True)
     print(f"load average at end: {os.getloadavg()}")
+    for n in sizes:  # every contender of a size made the same decisions
+        digests = [(r["contender"], r["out"]["digest"]) for r in rows
+                   if r["size"] == n and isinstance(r["out"], dict) and "digest" in r["out"]]
+        assert len({d for _, d in digests}) <= 1, f"{n:,} samples: contenders decided differently: {digests}"
+        if len(digests) > 1:
+            print(f"{n:,} samples: identical decisions in {len(digests)} runs of "
+                  f"{', '.join(sorted({c for c, _ in digests}))} (digest {digests[0][1]})")
     unit = "problems" if args.kind == "problems" else "samples"
     print(f"\n| {unit} | contender | seconds | {unit}/s | peak RSS (GiB) | time x vs previous size |")
     print("|---:|---|---:|---:|---:|---:|")

@@ -18,6 +18,7 @@ import random
 from collections.abc import Iterator
 
 import polars as pl
+import pyarrow as pa
 
 EN = [
     "Let $f(x) = {a}x^2 + {b}x + {c}$. Find the sum of all real values of $x$ for which $f(x) = {d}$, "
@@ -116,46 +117,47 @@ CHINESE_INTRUSION = "我们再用中文检查一遍这个步骤的计算是否�
 MIX = (("correct", 0.5), ("wrong", 0.2), ("truncated", 0.1), ("mixed", 0.1), ("repetitive", 0.1))
 
 
-def _chain(rng: random.Random, zh: bool, kind: str, answer: str, chars: int) -> dict:
-    out: list[str] = []
-    size = 0
-    loop = [_line(rng, zh) for _ in range(3)]
-    target = chars // 2 if zh else chars  # a Chinese character is about one token, an English word about 1.3
-    while size < target:
-        if kind == "repetitive" and size > target // 4:
-            line = loop[len(out) % 3]
-        elif kind == "mixed" and rng.random() < 0.08:
-            line = CHINESE_INTRUSION if not zh else ENGLISH_INTRUSION
-        else:
-            line = _line(rng, zh)
-        out.append(line)
-        size += len(line) + 1
-        if rng.random() < 0.3:
-            out.append("")
-    reasoning = "\n".join(out)
-    if kind == "truncated":
-        return {"text": "<think>\n" + reasoning, "reasoning": reasoning, "final": None, "finish_reason": "length",
-                "status": "truncated"}
-    given = answer if kind != "wrong" else str(int(answer) + rng.randint(1, 9))
-    final = (f"综上所述，答案是 $\\boxed{{{given}}}$。" if zh else
-             f"Putting the pieces together, the answer is $\\boxed{{{given}}}$.")
-    return {"text": f"<think>\n{reasoning}\n</think>\n\n{final}", "reasoning": reasoning, "final": final,
-            "finish_reason": "stop", "status": "ok"}
+def _block_pool(rng: random.Random, zh: bool, mixed: bool, count: int = 2048, lines: int = 8) -> list[str]:
+    """``count`` paragraphs of ``lines`` reasoning lines (blank lines between some), the pieces
+    chains are cut from: a million chains of 250 lines each are too many to format one by one."""
+    blocks = []
+    for _ in range(count):
+        out: list[str] = []
+        for _ in range(lines):
+            if mixed and rng.random() < 0.08:
+                out.append(CHINESE_INTRUSION if not zh else ENGLISH_INTRUSION)
+            else:
+                out.append(_line(rng, zh))
+            if rng.random() < 0.3:
+                out.append("")
+        blocks.append("\n".join(out))
+    return blocks
 
 
 def make_sample_rows(n_samples: int, k: int = 4, tokens: int = 4000, seed: int = 0,
                      rows_per_frame: int = 256) -> Iterator[pl.DataFrame]:
     """Problem rows with ``k`` generated chains each, ``n_samples`` chains in all, in frames of
-    ``rows_per_frame`` rows (written one by one: a million chains do not fit in memory)."""
+    ``rows_per_frame`` rows (written one by one: a million chains do not fit in memory).
+
+    A chain's reasoning is a seeded random run of paragraphs from per-language pools (a
+    repetitive chain loops three lines after its first quarter), so chains differ from each
+    other while a million of them build in minutes.
+    """
+    import numpy as np
+
     from curator.core.table import SAMPLES_DTYPE
 
     rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    pools = {(zh, mixed): _block_pool(rng, zh, mixed) for zh in (False, True) for mixed in (False, True)}
+    mean = {key: sum(map(len, pool)) / len(pool) + 1 for key, pool in pools.items()}
     kinds = [name for name, _ in MIX]
-    weights = [w for _, w in MIX]
+    weights = np.array([w for _, w in MIX])
     n_rows = -(-n_samples // k)
-    blank = dict.fromkeys(SAMPLES_DTYPE.inner.to_schema())  # type: ignore[union-attr]
+    fields = SAMPLES_DTYPE.inner.to_schema()  # type: ignore[union-attr]
     for start in range(0, n_rows, rows_per_frame):
-        ids, problems, answers, langs, samples = [], [], [], [], []
+        ids, problems, answers, langs, offsets = [], [], [], [], [0]
+        cols: dict[str, list] = {name: [] for name in ("text", "reasoning", "final", "finish_reason", "status", "seed")}
         for r in range(start, min(n_rows, start + rows_per_frame)):
             nums = _numbers(rng)
             zh = rng.random() < 0.3
@@ -164,19 +166,42 @@ def make_sample_rows(n_samples: int, k: int = 4, tokens: int = 4000, seed: int =
             problems.append(rng.choice(ZH if zh else EN).format(**nums))
             answers.append(answer)
             langs.append("zh" if zh else "en")
-            row = []
-            for j in range(min(k, n_samples - r * k)):
-                s = {**blank, **_chain(rng, zh, rng.choices(kinds, weights)[0], answer, tokens * 4),
-                     "model": "synthetic", "seed": j, "completion_tokens": tokens}
-                row.append(s)
-            samples.append(row)
+            m = min(k, n_samples - r * k)
+            picks = nrng.choice(len(kinds), size=m, p=weights)
+            for j in range(m):
+                kind = kinds[picks[j]]
+                pool = pools[(zh, kind == "mixed")]
+                target = (tokens * 4) // 2 if zh else tokens * 4  # a Chinese character ~ one token, an English word ~1.3
+                count = max(1, int(target / mean[(zh, kind == "mixed")] * nrng.uniform(0.6, 1.4)))
+                idx = nrng.integers(0, len(pool), size=count)
+                if kind == "repetitive":  # a quarter of real steps, then a loop of the same three lines
+                    head = "\n".join([pool[i] for i in idx[: max(1, count // 4)]])
+                    loop = "\n".join(_line(rng, zh) for _ in range(3))
+                    reasoning = head + ("\n" + loop) * max(1, (target - len(head)) // (len(loop) + 1))
+                else:
+                    reasoning = "\n".join([pool[i] for i in idx])
+                if kind == "truncated":
+                    text, final, finish, status = "<think>\n" + reasoning, None, "length", "truncated"
+                else:
+                    given = answer if kind != "wrong" else str(int(answer) + rng.randint(1, 9))
+                    final = (f"综上所述，答案是 $\\boxed{{{given}}}$。" if zh else
+                             f"Putting the pieces together, the answer is $\\boxed{{{given}}}$.")
+                    text, finish, status = f"<think>\n{reasoning}\n</think>\n\n{final}", "stop", "ok"
+                for name, value in (("text", text), ("reasoning", reasoning), ("final", final),
+                                    ("finish_reason", finish), ("status", status), ("seed", j)):
+                    cols[name].append(value)
+            offsets.append(offsets[-1] + m)
+        n = len(cols["text"])
+        flat = pl.DataFrame({name: cols.get(name, [None] * n) for name in fields}, schema=fields).with_columns(
+            model=pl.lit("synthetic"), completion_tokens=pl.lit(tokens, dtype=fields["completion_tokens"]))
+        samples = pl.Series("samples", pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
+                                                                flat.rechunk().to_arrow().to_struct_array().combine_chunks()))
         yield pl.DataFrame({"id": ids, "problem": problems, "answer": answers, "source": "synthetic",
-                            "domain": "math", "language": langs, "samples": samples},
-                           schema_overrides={"samples": SAMPLES_DTYPE})
+                            "domain": "math", "language": langs}).with_columns(samples.cast(SAMPLES_DTYPE))
 
 
 def write_samples(path: str, n_samples: int, **kw: object) -> int:
-    """Stream ``make_sample_rows`` into one Parquet file; returns the rows written."""
+    """Stream ``make_sample_rows`` into one zstd Parquet file; returns the rows written."""
     import pyarrow.parquet as pq
 
     writer = None
@@ -185,7 +210,7 @@ def write_samples(path: str, n_samples: int, **kw: object) -> int:
         for frame in make_sample_rows(n_samples, **kw):  # type: ignore[arg-type]
             table = frame.to_arrow()
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
             writer.write_table(table)
             rows += frame.height
     finally:

@@ -357,7 +357,22 @@ def ratio_and_run_column(texts: pl.Series, targets: list[str]) -> tuple[list[flo
     ``_MATH`` removes ``\\begin{env}...\\end{env}`` with a backreference, which Rust's regex
     lacks; those rows (rare in chains) take the Python path. Everything else is the same
     regexes in the same order (tests/test_language.py compares the two on generated texts).
+    ASCII texts with a Latin-script target are decided without a scan: every word they have is Latin.
     """
+    ascii_latin = [False] * texts.len()  # ASCII text has Latin words only: ratio 1, no foreign run
+    latin = [_target_scripts(t) == {"latin"} for t in targets]
+    if any(latin):
+        is_ascii = (~texts.str.contains("[^\x00-\x7f]")).fill_null(False).to_list()
+        ascii_latin = [a and b for a, b in zip(is_ascii, latin, strict=True)]
+    if all(ascii_latin):
+        return [1.0] * texts.len(), [0] * texts.len()
+    if any(ascii_latin):
+        rest = [i for i, a in enumerate(ascii_latin) if not a]
+        r, u = ratio_and_run_column(texts.gather(rest), [targets[i] for i in rest])
+        ratios, runs = [1.0] * texts.len(), [0] * texts.len()
+        for i, ratio, run in zip(rest, r, u, strict=True):
+            ratios[i], runs[i] = ratio, run
+        return ratios, runs
     unmath = texts.str.normalize("NFKC").str.replace_all(_CODE_RS, " ").str.replace_all(_MATH_RS, " ")
     python_rows = unmath.str.contains("\\begin{", literal=True).fill_null(False).to_list()
     prose = unmath.str.replace_all(_COMMAND_RS, " ").str.replace_all("[\x01\x02]", " ")

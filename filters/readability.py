@@ -76,36 +76,6 @@ def repeated_ngram_fraction(text: str, n: int = 10) -> float:
     return 1.0 - len(np.unique(h)) / m
 
 
-def ascii_ngram_fractions(texts: list[str], n: int = 10) -> list[float]:
-    """``repeated_ngram_fraction`` of many pure-ASCII texts at once, in polars.
-
-    For ASCII text the words of ``_TOKEN`` after ``lower()`` are exactly the runs of
-    ``[a-z0-9]`` (Python's and Rust's ``\\w`` agree on ASCII), so polars can cut them; each
-    word is hashed, each n-gram is a 64-bit polynomial of its words' hashes (wrapping), and the
-    distinct n-grams of a text are its distinct values (tests/test_readability.py).
-    """
-    if not texts:
-        return []
-    words = pl.DataFrame({"t": texts}).with_row_index("r").select(
-        "r", w=pl.col("t").str.to_lowercase().str.extract_all("[a-z0-9]+"))
-    flat = words.explode("w").drop_nulls("w").with_columns(h=pl.col("w").hash(seed=0))
-    gram = pl.lit(0, dtype=pl.UInt64)
-    for k in range(n):
-        gram = gram * pl.lit(int(_PRIME), dtype=pl.UInt64) + pl.col("h").shift(-k).over("r")
-    grams = flat.select("r", g=gram).drop_nulls("g")
-    stats = grams.group_by("r").agg(m=pl.len(), d=pl.col("g").n_unique())
-    counts = dict(zip(words["r"].to_list(), words["w"].list.len().fill_null(0).to_list(), strict=True))
-    by_row = {r: (m, d) for r, m, d in stats.iter_rows()}
-    out = []
-    for r in range(len(texts)):
-        if counts[r] < 2 * n:
-            out.append(0.0)
-            continue
-        m, d = by_row[r]
-        out.append(1.0 - d / m)
-    return out
-
-
 def repeated_ngram_fraction_reference(text: str, n: int = 10) -> float:
     """The same share from every n-gram as a tuple (the test's reference)."""
     tokens = _TOKEN.findall(text.lower())
@@ -163,25 +133,128 @@ def readability_reason(text: str | None, reasoning: str | None = None, final: st
 
 
 def _reasons_all(rows: list[tuple], rules: ReadabilityRules | None) -> list[str | None]:
-    return [readability_reason(*vals[:-1], rules=rules, ngram_fraction=vals[-1]) for vals in rows]
+    return [readability_reason(*vals, rules=rules) for vals in rows]
+
+
+#: what Python's ``str.strip()`` and ``re``'s ``\s`` take for whitespace (Rust's lacks \x1c-\x1f)
+PY_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+            "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+#: characters on which Python and Rust agree for ``lower()`` and ``[^\W_]`` (tests/test_readability.py
+#: checks every one): ASCII, Latin-1 letters, CJK, kana, Hangul, CJK and fullwidth punctuation, math
+SAFE_CHARS = ("\x00-\x7f\u00c0-\u00ff\u2000-\u200b\u200e-\u203e\u2041-\u2053\u2055-\u206f\u2100-\u214f"
+              "\u2190-\u22ff\u3000-\u3029\u3030-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+              "\uff00-\uff3e\uff40-\uffef")
+#: a text with any of these takes the Python path: code fences, line breaks other than \n, other characters
+_SLOW_RS = f"```|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|[^{SAFE_CHARS}]"
+_TOKEN_RS = _TOKEN.pattern
+_BOXED_RS = f"\\\\(?:boxed|fbox)[{PY_SPACE}]*\\{{"
+
+
+def ngram_fractions(texts: pl.Series, n: int = 10) -> list[float]:
+    """``repeated_ngram_fraction`` of many texts of ``SAFE_CHARS`` at once: words cut and hashed in
+    polars, each n-gram a 64-bit polynomial of its words' hashes over the whole batch in ``n``
+    numpy steps (an n-gram across two texts is dropped), distinct n-grams counted per text."""
+    if texts.len() == 0:
+        return []
+    tokens = texts.fill_null("").str.to_lowercase().str.extract_all(_TOKEN_RS)
+    counts = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
+    flat = tokens.explode().drop_nulls()
+    out = [0.0] * texts.len()
+    if flat.len() < n:
+        return out
+    h = flat.hash(seed=0).to_numpy()
+    row = np.repeat(np.arange(len(counts)), counts)
+    m = len(h) - n + 1
+    g = h[:m].copy()
+    with np.errstate(over="ignore"):  # wrapping arithmetic is the hash
+        for k in range(1, n):
+            g *= _PRIME
+            g += h[k:k + m]
+    valid = row[:m] == row[n - 1:]
+    distinct = pl.DataFrame({"r": row[:m][valid], "g": g[valid]}).group_by("r").agg(d=pl.col("g").n_unique())
+    for r, d in distinct.iter_rows():
+        c = int(counts[r])
+        if c >= 2 * n:
+            out[r] = 1.0 - d / (c - n + 1)
+    return out
+
+
+def ascii_ngram_fractions(texts: list[str], n: int = 10) -> list[float]:
+    """``ngram_fractions`` of pure-ASCII texts (kept for callers of the earlier ASCII-only path)."""
+    return ngram_fractions(pl.Series(texts, dtype=pl.String), n)
+
+
+def _line_stats(texts: pl.Series, min_chars: int) -> pl.DataFrame:
+    """Per text (no line break but ``\n``): longest stripped line, substantial lines, distinct ones."""
+    lines = (pl.DataFrame({"t": texts.fill_null("")}).with_row_index("i")
+             .select("i", ln=pl.col("t").str.strip_suffix("\n").str.split("\n")).explode("ln")
+             .with_columns(pl.col("ln").fill_null("").str.strip_chars(PY_SPACE))
+             .with_columns(size=pl.col("ln").str.len_chars()))
+    big = pl.col("size") >= min_chars
+    return (lines.group_by("i").agg(longest=pl.col("size").max(), n=big.sum(), d=pl.col("ln").filter(big).n_unique())
+            .sort("i"))
+
+
+def fast_reasons(frame: pl.DataFrame, rules: ReadabilityRules) -> pl.Series:
+    """``readability_reason`` for rows that are failed or truncated, or have ``reasoning`` and
+    ``final`` of ``SAFE_CHARS`` without code fences or unusual line breaks: every rule as polars
+    expressions over the batch; n-grams only for rows that pass every other rule."""
+    r = rules
+    t = frame.with_columns(pl.col("final").fill_null(""), body=pl.col("reasoning").fill_null(""))
+    reason = pl.when(pl.col("status") == "failed").then(pl.lit("generation failed"))
+    if r.drop_truncated:
+        reason = reason.when((pl.col("finish_reason") == "length") | (pl.col("status") == "truncated")).then(
+            pl.lit("truncated"))
+    if r.require_final_answer:
+        has_extracted = pl.col("extracted").fill_null("").str.strip_chars(PY_SPACE).str.len_chars() > 0
+        reason = reason.when(~has_extracted & ~pl.col("final").str.contains(_BOXED_RS)).then(pl.lit("no final answer"))
+    stats = _line_stats(t["body"], r.min_line_chars)
+    final_longest = t["final"].str.split("\n").list.eval(
+        pl.element().str.strip_chars(PY_SPACE).str.len_chars()).list.max().fill_null(0)
+    t = t.with_columns(longest=pl.max_horizontal(stats["longest"], final_longest), n=stats["n"], d=stats["d"])
+    if r.max_paragraph_chars is not None:
+        reason = reason.when(pl.col("longest") > r.max_paragraph_chars).then(pl.lit("long paragraph"))
+    if r.max_repeated_line_frac is not None:
+        frac = pl.when(pl.col("n") >= 3).then((pl.col("n") - pl.col("d")) / pl.col("n")).otherwise(0.0)
+        reason = reason.when(frac > r.max_repeated_line_frac).then(pl.lit("repetition (lines)"))
+    out = t.select(reason.otherwise(pl.lit(None, dtype=pl.String)).alias("reason"))["reason"]
+    if r.max_repeated_ngram_frac is None:
+        return out
+    todo = out.is_null().arg_true()
+    fracs = ngram_fractions(t["body"].gather(todo), r.ngram)
+    hits = [i for i, f in zip(todo.to_list(), fracs, strict=True) if f > r.max_repeated_ngram_frac]
+    if hits:
+        out = out.scatter(hits, "repetition (n-grams)")
+    return out
 
 
 def readability_reasons(samples: pl.DataFrame, rules: ReadabilityRules | None = None, pool: Any = None) -> pl.Series:
-    """One reason (or null) per sample row of an exploded table (see ``curator.core.samples``)."""
-    def col(name: str) -> list:
-        return samples[name].to_list() if name in samples.columns else [None] * samples.height
+    """One reason (or null) per sample row of an exploded table (see ``curator.core.samples``).
 
-    cols = [col(c) for c in ("text", "reasoning", "final", "extracted", "finish_reason", "status", "domain")]
+    Rows ``fast_reasons`` can decide (nearly all generated chains) are scored in polars for the
+    whole batch; the others (no reasoning field, code fences, other scripts) row by row in Python,
+    over ``pool`` when given. The same reasons either way (tests/test_readability.py).
+    """
+    names = ("text", "reasoning", "final", "extracted", "finish_reason", "status", "domain")
+    frame = samples.select([pl.col(c).cast(pl.String) if c in samples.columns else pl.lit(None, dtype=pl.String).alias(c)
+                            for c in names])
     r = rules or ReadabilityRules()
-    fractions: list[float | None] = [None] * samples.height
-    if r.max_repeated_ngram_frac is not None:  # ASCII bodies: the n-gram share in polars, for all rows at once
-        bodies = [reasoning if reasoning and reasoning.strip() else (text or "")
-                  for text, reasoning in zip(cols[0], cols[1], strict=True)]
-        ascii_rows = [i for i, b in enumerate(bodies) if b.isascii()]
-        for i, f in zip(ascii_rows, ascii_ngram_fractions([bodies[i] for i in ascii_rows], r.ngram), strict=True):
-            fractions[i] = f
-    rows = list(zip(*cols, fractions, strict=True))
-    return pl.Series("reason", map_chunks(_reasons_all, rows, rules, pool=pool, chunk=256), dtype=pl.String)
+    early = pl.col("status") == "failed"
+    if r.drop_truncated:
+        early = early | (pl.col("finish_reason") == "length") | (pl.col("status") == "truncated")
+    has_reasoning = pl.col("reasoning").fill_null("").str.strip_chars(PY_SPACE).str.len_chars() > 0
+    clean = ~pl.col("reasoning").fill_null("").str.contains(_SLOW_RS) & ~pl.col("final").fill_null("").str.contains(_SLOW_RS)
+    fast = frame.select(early.fill_null(False) | (has_reasoning & pl.col("final").is_not_null() & clean.fill_null(False)))
+    fast = fast.to_series()
+    out = pl.Series("reason", [None] * frame.height, dtype=pl.String)
+    if fast.any():
+        idx = fast.arg_true()
+        out = out.scatter(idx, fast_reasons(frame.filter(fast), r))
+    if not fast.all():
+        idx = (~fast).arg_true()
+        rows = list(frame.filter(~fast).iter_rows())
+        out = out.scatter(idx, pl.Series(map_chunks(_reasons_all, rows, rules, pool=pool, chunk=256), dtype=pl.String))
+    return out.alias("reason")
 
 
 @dataclass

@@ -231,3 +231,13 @@ def test_consistency_over_a_pool_is_the_same_as_in_process():
     finally:
         pool.shutdown()
     assert a[0].to_list() == b[0].to_list() and a[1].to_list() == b[1].to_list()
+
+
+def test_ascii_chains_with_a_latin_target_skip_the_scan_and_agree():
+    texts = ["We compute $x^2$ and check it.", "I a", "", "So 所以 we check.", "Let me verify \\frac{1}{2} again.",
+             "Plain words only"]
+    targets = ["en", "fr", "en", "en", "zh", "de"]
+    texts, targets = [t for t in texts if t], [g for t, g in zip(texts, targets, strict=True) if t]
+    ratios, runs = ratio_and_run_column(pl.Series(texts, dtype=pl.String), targets)
+    assert list(zip(ratios, runs, strict=True)) == [ratio_and_run_reference(t, g) for t, g in zip(texts, targets,
+                                                                                                   strict=True)]

@@ -137,3 +137,55 @@ def test_stage_reasons_match_the_row_function_on_long_chains():
              "<think>我们" + chain + "</think> \\boxed{4}", GOOD]
     flat = pl.DataFrame([sample(t) for t in texts], schema=SAMPLE_FIELDS)
     assert readability_reasons(flat).to_list() == [readability_reason(t) for t in texts]
+
+
+def test_safe_chars_agree_between_python_and_polars():
+    """Every character the polars path accepts lowercases and tokenizes as Python's ``re`` does."""
+    import re
+
+    from filters.readability import _TOKEN, SAFE_CHARS
+
+    safe = re.compile(f"[{SAFE_CHARS}]")
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF and safe.match(chr(c))]
+    lowered = [c.lower() for c in chars]
+    assert pl.Series(chars).str.to_lowercase().to_list() == lowered
+    assert pl.Series(lowered).str.extract_all(_TOKEN.pattern).to_list() == [_TOKEN.findall(c) for c in lowered]
+
+
+def _split_sample(reasoning, final, **kw):
+    s = {k: None for k in SAMPLE_FIELDS}
+    s.update(text=f"<think>{reasoning}</think>{final}" if final is not None else f"<think>{reasoning}",
+             reasoning=reasoning, final=final, **kw)
+    return s
+
+
+PIECES = st.sampled_from(["we add two and two", "所以答案是", "\n", " ", "\u3000", "\x1f", "\t", "²", "é", "Σ", "```",
+                          "\r\n", "\u2028", "Let me reconsider whether the sum is correct here.\n", "\\boxed{4}",
+                          "\\boxed\x1f{4}", "</think>", "x" * 40, "答", "$x^2$", "."])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(PIECES, max_size=60).map("".join), st.one_of(st.none(), st.lists(
+    PIECES, max_size=6).map("".join)), st.sampled_from([None, "length"]), st.sampled_from([None, "4", " "])),
+    min_size=1, max_size=6), st.integers(1, 4))
+def test_batch_reasons_are_the_row_function_on_split_samples(rows, n):
+    """The polars path (reasoning + final of safe characters) and the Python path agree everywhere."""
+    rules = ReadabilityRules(max_paragraph_chars=60, ngram=n, min_line_chars=5)
+    samples = [_split_sample(r, f, finish_reason=fr, extracted=ex) for r, f, fr, ex in rows]
+    flat = pl.DataFrame(samples, schema=SAMPLE_FIELDS)
+    expected = [readability_reason(s["text"], s["reasoning"], s["final"], s["extracted"], s["finish_reason"],
+                                   s["status"], None, rules) for s in samples]
+    assert readability_reasons(flat, rules).to_list() == expected
+
+
+def test_batch_reasons_on_long_split_chains():
+    chain = "\n".join(f"Step {i % 97}: we compute {i % 13} * {i % 7} and check it again." for i in range(400))
+    zh = "\n".join(f"第{i % 89}步，我们计算{i % 13}乘以{i % 7}，再检查一遍。" for i in range(400))
+    cases = [(chain, "So the answer is $\\boxed{4}$."), (zh, "答案是 $\\boxed{4}$。"), (LOOP * 40, "\\boxed{4}"),
+             ("we check the sum of two and two once more and " * 30, "\\boxed{4}"), ("word " * 700, "\\boxed{4}"),
+             (chain + "\n" + "我们再检查一遍。" * 3, "\\boxed{4}"), (chain, "It is four.")]
+    samples = [_split_sample(r, f) for r, f in cases]
+    flat = pl.DataFrame(samples, schema=SAMPLE_FIELDS)
+    got = readability_reasons(flat).to_list()
+    assert got == [readability_reason(s["text"], s["reasoning"], s["final"]) for s in samples]
+    assert got == [None, None, "repetition (lines)", "repetition (n-grams)", "long paragraph", None, "no final answer"]

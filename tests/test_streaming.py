@@ -165,3 +165,18 @@ def test_streaming_refuses_global_stages(tmp_path):
     _chains().write_parquet(tmp_path / "in.parquet")
     with pytest.raises(ValueError, match="global stage"):
         stream_stages([FirstPerBucket()], tmp_path / "in.parquet", tmp_path / "out")
+
+
+def test_two_batch_workers_write_the_parts_one_writes(tmp_path):
+    from curator.core.streaming import stream_stages
+
+    _chains().write_parquet(tmp_path / "in.parquet")
+    one = stream_stages(_sample_stages(), tmp_path / "in.parquet", tmp_path / "one", batch_rows=5)
+    two = stream_stages(_sample_stages(), tmp_path / "in.parquet", tmp_path / "two", batch_rows=5, workers=2)
+    assert two.batches == one.batches
+    assert two.kept().equals(one.kept())
+    for a, b in zip(one.stats, two.stats, strict=True):
+        assert (a.rows_in, a.rows_out, a.dropped, a.samples_out, a.samples_dropped) == \
+            (b.rows_in, b.rows_out, b.dropped, b.samples_out, b.samples_dropped)
+    for part in sorted((tmp_path / "one").rglob("part-*.parquet")):
+        assert pl.read_parquet(part).equals(pl.read_parquet(tmp_path / "two" / part.relative_to(tmp_path / "one")))

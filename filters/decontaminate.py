@@ -315,6 +315,7 @@ class Decontaminate(Stage):
 
     scope: ClassVar[str] = "global"
     needs: ClassVar[tuple[str, ...]] = ("problem",)
+    reads: ClassVar[tuple[str, ...]] = ()
     adds: ClassVar[tuple[str, ...]] = ("contaminated_by",)
     role: ClassVar[str] = "decontamination"
     _index: Any = runtime()

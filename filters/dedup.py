@@ -468,6 +468,7 @@ class Dedup(Stage):
 
     scope: ClassVar[str] = "global"
     needs: ClassVar[tuple[str, ...]] = ("id", "problem")
+    reads: ClassVar[tuple[str, ...]] = ("answer", "solution")  # gold answers split groups; survivors by solution
     adds: ClassVar[tuple[str, ...]] = ("dup_group",)
     role: ClassVar[str] = "dedup"
 

@@ -57,6 +57,7 @@ class FirstPerBucket(Stage):
     width: int = 25
     scope: ClassVar[str] = "global"
     needs: ClassVar[tuple[str, ...]] = ("problem_chars",)
+    reads: ClassVar[tuple[str, ...]] = ()
     adds: ClassVar[tuple[str, ...]] = ("bucket",)
 
     def apply(self, df: pl.DataFrame) -> StageOutput:

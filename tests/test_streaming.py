@@ -7,6 +7,8 @@ they declare; a rerun resumes from finished shards and batches.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
 import polars as pl
 import pytest
@@ -21,6 +23,7 @@ from scale_stages import (
 
 from curator import Pipeline
 from curator.core.sources import ReadProblems
+from curator.core.stage import Stage, StageOutput
 from curator.core.stage_cache import CacheEntry
 from curator.executors import ProcessesExecutor
 from curator.executors.shards import _projection, read_rows, shard_range
@@ -180,3 +183,22 @@ def test_two_batch_workers_write_the_parts_one_writes(tmp_path):
             (b.rows_in, b.rows_out, b.dropped, b.samples_out, b.samples_dropped)
     for part in sorted((tmp_path / "one").rglob("part-*.parquet")):
         assert pl.read_parquet(part).equals(pl.read_parquet(tmp_path / "two" / part.relative_to(tmp_path / "one")))
+
+
+def test_a_global_stage_that_did_not_declare_reads_gets_every_column():
+    """A stage reading ``if "answer" in df.columns`` must see the column a local run shows it: the
+    sharded Dedup once ranked survivors without gold answers and kept one row more than a local run."""
+    from filters.dedup import Dedup
+
+    cols = ["id", "problem", "answer", "solution", "samples", "meta"]
+    assert _projection(Dedup(), cols) == ["id", "problem", "answer", "solution"]
+
+    @dataclass
+    class Undeclared(Stage):
+        scope: ClassVar[str] = "global"
+        needs: ClassVar[tuple[str, ...]] = ("problem",)
+
+        def apply(self, df: pl.DataFrame) -> StageOutput:
+            return StageOutput(df)
+
+    assert _projection(Undeclared(), cols) is None

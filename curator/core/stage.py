@@ -92,6 +92,11 @@ class Stage:
     needs: ClassVar[tuple[str, ...]] = ()
     #: columns (or ``samples.<field>``) the stage adds
     adds: ClassVar[tuple[str, ...]] = ()
+    #: columns a global stage reads *when the table has them*, besides ``needs`` (never required).
+    #: Declaring it (even as ``()``) promises that ``needs`` + ``reads`` is all the stage looks at, so
+    #: a sharded run may gather only those columns; None (not declared): it gathers every column,
+    #: since a stage that checks ``if "answer" in df.columns`` would otherwise decide differently
+    reads: ClassVar[tuple[str, ...] | None] = None
     #: ``row`` stages see batches and shard freely; ``global`` stages see the whole table
     scope: ClassVar[Scope] = "row"
     #: rows per batch for row stages (generation raises it so requests overlap)

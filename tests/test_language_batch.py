@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from filters.language import (
     _detect_all,
     _fast_language,
-    _prose_script_language,
-    _script_language_reference,
     detect_language,
     language_column,
+    prose_script_language,
     script_language,
+    script_language_reference,
     strip_non_prose,
 )
 from filters.language_batch import _fast_languages
@@ -36,7 +36,7 @@ TEXTS = st.lists(PIECES, max_size=14).map("".join)
 @given(TEXTS)
 def test_script_counts_match_the_word_loop(text):
     prose = strip_non_prose(text)
-    assert _prose_script_language(prose) == _script_language_reference(prose) == script_language(text)
+    assert prose_script_language(prose) == script_language_reference(prose) == script_language(text)
 
 
 @settings(max_examples=60, deadline=None)

@@ -92,6 +92,9 @@ def detect_fast(texts: list[str] | pl.Series, default: str = "en") -> list[str]:
     series = texts if isinstance(texts, pl.Series) else pl.Series(texts, dtype=pl.String)
     series = series.cast(pl.String).fill_null("")
     python_rows = series.str.contains("\\begin{", literal=True)
+    wide = series.str.contains("[\uff3c\ufe68]")  # a backslash NFKC makes: strip_non_prose looks after NFKC
+    if wide.any():
+        python_rows = python_rows | (wide & series.str.normalize("NFKC").str.contains("\\begin{", literal=True))
     decided: dict[int, str] = {}
     model_rows: list[int] = []
     lines: list[str] = []

@@ -27,7 +27,7 @@ PIECES = st.sampled_from([
     "Find all real roots of ", "the equation ", "求", "的所有实数根", "。", "，", "$x^2-5x+6=0$", "$$\\int x$$",
     "\\begin{aligned} a &= b \\end{aligned}", "\\frac", "`code`", "```py\nx\n```", " ", "\n", "12", "１２", "ﬁnd",
     "Найдите все корни", "Βρείτε", "αβ", "מצא את", "カタカナ", "ひらがな", "한국어", "Trouvez", "é", "x", "ab",
-    "WHAT IS THE VALUE", "?", "𝟙", "\x1c",
+    "WHAT IS THE VALUE", "?", "𝟙", "\x1c", "＼begin｛aligned｝ab＼end｛aligned｝",  # fullwidth: an environment after NFKC
 ])
 TEXTS = st.lists(PIECES, max_size=14).map("".join)
 
@@ -44,6 +44,11 @@ def test_script_counts_match_the_word_loop(text):
 def test_batch_labels_equal_one_text_labels(texts):
     assert _detect_all(texts, "en", "fast") == [detect_language(t, "en", "fast") for t in texts]
     assert _detect_all(pl.Series(texts, dtype=pl.String), "xx", "fast") == [detect_language(t, "xx") for t in texts]
+
+
+def test_a_fullwidth_environment_is_stripped_as_the_one_text_path_does():
+    text = "求＼begin｛aligned｝ab＼end｛aligned｝"
+    assert _detect_all([text], "en", "fast") == [detect_language(text, "en", "fast")] == ["zh"]
 
 
 def test_batch_labels_on_the_language_benchmark_and_generated_problems():

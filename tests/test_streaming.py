@@ -202,3 +202,15 @@ def test_a_global_stage_that_did_not_declare_reads_gets_every_column():
             return StageOutput(df)
 
     assert _projection(Undeclared(), cols) is None
+
+
+@pytest.mark.parametrize("group_rows", [3, 7, 1000])
+def test_parquet_batches_give_every_row_once_in_order_whatever_the_row_groups(tmp_path, group_rows):
+    from curator.core.streaming import parquet_batches
+
+    path = tmp_path / "t.parquet"
+    pl.DataFrame({"x": list(range(100))}).write_parquet(path, row_group_size=group_rows)
+    for rows in (1, 10, 32, 500):
+        got = list(parquet_batches(path, rows))
+        assert pl.concat(got)["x"].to_list() == list(range(100))
+        assert all(b.height == rows for b in got[:-1]) and 0 < got[-1].height <= rows

@@ -322,25 +322,6 @@ def counted(sample: dict[str, Any]) -> bool:
     return sample.get("status") != "failed"
 
 
-def pass_columns(df: pl.DataFrame, ks: Sequence[int], gradable: Sequence[bool]) -> pl.DataFrame:
-    """``n_samples``, ``n_correct``, ``pass_rate``, ``pass_at_{k}`` from ``samples.correct``."""
-    n_s, n_c, rate = [], [], []
-    at: dict[int, list[float | None]] = {k: [] for k in ks}
-    for samples, ok in zip(df["samples"].to_list(), gradable, strict=True):
-        used = [s for s in samples or [] if counted(s)]
-        n = len(used)
-        c = sum(1 for s in used if s.get("correct") is True) if ok else None
-        n_s.append(n)
-        n_c.append(c)
-        rate.append(c / n if c is not None and n else None)
-        for k in ks:
-            at[k].append(answers.pass_at_k(n, c, k) if c is not None and n >= k else None)
-    cols = [pl.Series("n_samples", n_s, pl.Int64), pl.Series("n_correct", n_c, pl.Int64),
-            pl.Series("pass_rate", rate, pl.Float64)]
-    cols += [pl.Series(f"pass_at_{k}", v, pl.Float64) for k, v in at.items()]
-    return df.with_columns(cols)
-
-
 @dataclass
 class Verify(Stage):
     """Extract and grade every sample; per-row pass rate, pass@k and majority vote (maj@k).
@@ -466,7 +447,7 @@ class Verify(Stage):
         maj_vals = [m.value if m.error is None else (None, None, None, graded_rows[r]) for r, m in enumerate(maj)]
         gradable = [m[3] for m in maj_vals]
         out = implode_samples(df, flat)
-        out = pass_columns_flat(out, flat, self.ks, gradable)
+        out = pass_columns(out, self.ks, gradable, flat)
         out = out.with_columns(
             pl.Series("maj_answer", [m[0] for m in maj_vals], pl.String),
             pl.Series("maj_frac", [m[1] for m in maj_vals], pl.Float64),
@@ -480,11 +461,21 @@ class Verify(Stage):
         return StageOutput(out, info=info)
 
 
-def pass_columns_flat(df: pl.DataFrame, flat: pl.DataFrame, ks: Sequence[int], gradable: Sequence[bool]) -> pl.DataFrame:
-    """``pass_columns`` from the exploded samples (no sample text is turned into Python objects)."""
+def pass_columns(df: pl.DataFrame, ks: Sequence[int], gradable: Sequence[bool],
+                 flat: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``n_samples``, ``n_correct``, ``pass_rate``, ``pass_at_{k}`` from ``samples.correct``.
+
+    Counted in polars over the exploded samples: ``flat`` when the caller has them
+    (``explode_samples(df)``, ``_row`` numbering ``df``'s rows), else exploded here. Failed
+    requests are not counted (``counted``); a row that is not ``gradable`` gets null counts of
+    correct answers and null rates.
+    """
+    if flat is None:
+        flat = explode_samples(df, ())
     status = pl.col("status") if "status" in flat.columns else pl.lit(None, dtype=pl.String)
+    correct = pl.col("correct") if "correct" in flat.columns else pl.lit(None, dtype=pl.Boolean)
     counts = (flat.lazy().filter(status.fill_null("") != "failed")
-              .group_by("_row").agg(pl.len().alias("n"), (pl.col("correct") == True).sum().alias("c"))  # noqa: E712
+              .group_by("_row").agg(pl.len().alias("n"), (correct == True).sum().alias("c"))  # noqa: E712
               .collect())
     n_by = dict(zip(counts["_row"].to_list(), counts["n"].to_list(), strict=True))
     c_by = dict(zip(counts["_row"].to_list(), counts["c"].to_list(), strict=True))

@@ -36,6 +36,7 @@ from curator.code import harness as code_harness
 from curator.core import options as option_forms
 from curator.core.samples import explode_samples, implode_samples
 from curator.core.stage import Stage, StageOutput, runtime
+from curator.core.table import parse_meta
 
 if TYPE_CHECKING:
     from curator.code.sandbox import SandboxConfig
@@ -278,31 +279,16 @@ def row_kind(meta: str | None, default: str, options: str | None = None) -> tupl
     (the ``options`` column, else an option list in ``meta``)."""
     from curator.core.options import parse_options
 
+    data = parse_meta(meta)
     parsed = parse_options(options) if options else None
     if parsed:
-        kind = _meta_dict(meta).get("answer_kind")
+        kind = data.get("answer_kind")
         return (kind if kind in answers.KINDS else "choice"), parsed
-    if not meta:
-        return default, None
-    try:
-        data = json.loads(meta)
-    except ValueError:
-        return default, None
-    if not isinstance(data, dict):
-        return default, None
     options = parse_options(data.get("options", data.get("choices", data.get("answer_option_list"))))
     kind = data.get("answer_kind")
     if kind not in answers.KINDS and kind != "code":
         kind = "choice" if options else default
     return kind, options
-
-
-def _meta_dict(meta: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(meta) if meta else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def row_kinds(df: pl.DataFrame, default: str) -> list[tuple[str, Any]]:

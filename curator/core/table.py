@@ -8,8 +8,10 @@ struct per generation; stages add fields to those structs (``extracted``, ``corr
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
+from typing import Any
 
 import polars as pl
 
@@ -58,6 +60,27 @@ SAMPLE_FIELDS: dict[str, pl.DataType] = {
 }
 SAMPLE_STRUCT = pl.Struct(SAMPLE_FIELDS)
 SAMPLES_DTYPE = pl.List(SAMPLE_STRUCT)
+
+
+def parse_meta(meta: str | None) -> dict[str, Any]:
+    """A row's ``meta`` as a dict, ``{}`` when it names nothing: null, empty, not JSON, or JSON that is not an object.
+
+    For readers of optional fields (answer kind, options, tests, level): a ``meta`` they cannot
+    read names none of them. The loader (``curator.core.io``) keeps what it cannot parse under
+    ``meta.meta``, so nothing is lost.
+
+    >>> parse_meta('{"answer_kind": "code"}')
+    {'answer_kind': 'code'}
+    >>> parse_meta(None), parse_meta(""), parse_meta("[1, 2]"), parse_meta("{not json")
+    ({}, {}, {}, {})
+    """
+    if not meta:
+        return {}
+    try:
+        data = json.loads(meta)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 _WS = re.compile(r"\s+")
 

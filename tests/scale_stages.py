@@ -108,3 +108,47 @@ def assert_same_build(a: Path, b: Path) -> None:
 
 def logged_ids(path: Path) -> list[str]:
     return path.read_text().split() if os.path.exists(path) else []
+
+
+# -- sample stages over a Parquet file in bounded memory (test_streaming, test_executors_ray) ---------
+def long_chains() -> pl.DataFrame:
+    """Problems with long chains for the streamed sample stages: correct, wrong, truncated,
+    mixed-language, looping, failed."""
+    from curator.core.table import SAMPLES_DTYPE, conform
+
+    blank = dict.fromkeys(SAMPLES_DTYPE.inner.to_schema())
+    step_en = "We compute the product of {a} and {b} and then subtract {c} to get the value.\n"
+    step_zh = "我们先计算{a}乘以{b}，再减去{c}，得到结果。\n"
+    rows, golds, langs = [], [], []
+    for i in range(23):
+        a, b, c = i + 2, i % 5 + 3, i % 4
+        gold = str(a * b - c)
+        zh = i % 3 == 0
+        step = (step_zh if zh else step_en).format(a=a, b=b, c=c)
+        body = step * (20 + i)
+        final = f"答案是 $\\boxed{{{gold}}}$。" if zh else f"So the answer is $\\boxed{{{gold}}}$."
+        chains = [
+            {"text": f"<think>{body}</think>{final}", "reasoning": body, "final": final, "finish_reason": "stop"},
+            {"text": f"<think>{body}</think>\\boxed{{{int(gold) + 1}}}", "finish_reason": "stop"},
+            {"text": f"<think>{body}", "finish_reason": "length", "status": "truncated"},
+            {"text": f"<think>{body}Let me double check this step again in English now.{body}</think>{final}"
+             if zh else f"<think>{body}我们再检查一遍这个步骤的计算。{body}</think>{final}", "finish_reason": "stop"},
+            {"text": f"<think>{'Let me reconsider whether the sum is correct here.' * 60}</think>{final}"},
+            {"text": None, "status": "failed"},
+        ]
+        rows.append([{**blank, "status": "ok", **s} for s in chains[: 3 + i % 4]])
+        golds.append(gold if i != 7 else None)
+        langs.append(None if i % 5 == 0 else ("zh" if zh else "en"))
+    df = conform(pl.DataFrame({"problem": [f"Problem {i}: compute it." if langs[i] != "zh" else f"第{i}题：计算。"
+                                           for i in range(len(golds))], "answer": golds, "language": langs}))
+    return df.with_columns(pl.Series("samples", rows, dtype=SAMPLES_DTYPE))
+
+
+def sample_row_stages() -> list:
+    from curator.answers.verify import Verify
+    from curator.selection.rejection_sampling import RejectionSample
+    from filters.language import LanguageConsistency
+    from filters.readability import Readability
+
+    return [Verify(workers=0), Readability(workers=2), LanguageConsistency(workers=2),
+            RejectionSample(policy="random", max_per_problem=1, seed=3)]

@@ -21,7 +21,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 import ray
-from scale_stages import FirstPerBucket, NotTooLong, ProblemLength, SampleChars, assert_same_build, logged_ids
+from scale_stages import (
+    FirstPerBucket,
+    NotTooLong,
+    ProblemLength,
+    SampleChars,
+    assert_same_build,
+    logged_ids,
+    long_chains,
+    sample_row_stages,
+)
 
 from curator import Pipeline
 from curator.core.sources import SAMPLE_PROBLEMS, ReadProblems
@@ -71,6 +80,25 @@ def test_ray_build_equals_local_build(cluster, tmp_path):
     stages = json.loads((tmp_path / "ray/funnel.json").read_text())["stages"]
     generate = next(s for s in stages if s["stage"] == "generate")
     assert generate["samples_added"] > 0 and generate["info"]["cache_hits"] == 0  # really generated on Ray
+
+
+def test_streamed_sample_stages_on_ray_actors_write_the_parts_one_process_writes(cluster, tmp_path):
+    """The actors read their own batches (row groups of 4 rows, batches of 5, so batches straddle
+    row groups) and write the parts: the same files, byte for byte in content, as one local process."""
+    from curator.core.streaming import parts_digest, stream_stages, stream_stages_ray
+
+    long_chains().write_parquet(tmp_path / "in.parquet", row_group_size=4)
+    one = stream_stages(sample_row_stages(), tmp_path / "in.parquet", tmp_path / "one", batch_rows=5)
+    ray_run = stream_stages_ray(sample_row_stages(), tmp_path / "in.parquet", tmp_path / "ray", batch_rows=5)
+    assert ray_run.batches == one.batches == 5
+    for a, b in zip(one.stats, ray_run.stats, strict=True):
+        assert (a.rows_in, a.rows_out, a.dropped, a.samples_out, a.samples_dropped) == \
+            (b.rows_in, b.rows_out, b.dropped, b.samples_out, b.samples_dropped)
+    parts = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("part-*.parquet"))
+    assert parts == sorted(p.relative_to(tmp_path / "ray") for p in (tmp_path / "ray").rglob("part-*.parquet"))
+    for part in parts:
+        assert pl.read_parquet(tmp_path / "one" / part).equals(pl.read_parquet(tmp_path / "ray" / part)), part
+    assert parts_digest(tmp_path / "one") == parts_digest(tmp_path / "ray")
 
 
 PIPELINE_FILE = """

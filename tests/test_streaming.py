@@ -12,6 +12,8 @@ from typing import ClassVar
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from scale_stages import (
     FirstPerBucket,
     LongestFirst,
@@ -19,6 +21,8 @@ from scale_stages import (
     ProblemLength,
     assert_same_build,
     logged_ids,
+    long_chains,
+    sample_row_stages,
 )
 
 from curator import Pipeline
@@ -98,55 +102,13 @@ def test_failed_shard_resumes_without_redoing_finished_ones(tmp_path):
 
 
 # -- sample stages over a Parquet file in bounded memory -------------------------------------------
-def _chains() -> pl.DataFrame:
-    """Problems with long chains: correct, wrong, truncated, mixed-language, looping, failed."""
-    from curator.core.table import SAMPLES_DTYPE, conform
-
-    blank = dict.fromkeys(SAMPLES_DTYPE.inner.to_schema())
-    step_en = "We compute the product of {a} and {b} and then subtract {c} to get the value.\n"
-    step_zh = "我们先计算{a}乘以{b}，再减去{c}，得到结果。\n"
-    rows, golds, langs = [], [], []
-    for i in range(23):
-        a, b, c = i + 2, i % 5 + 3, i % 4
-        gold = str(a * b - c)
-        zh = i % 3 == 0
-        step = (step_zh if zh else step_en).format(a=a, b=b, c=c)
-        body = step * (20 + i)
-        final = f"答案是 $\\boxed{{{gold}}}$。" if zh else f"So the answer is $\\boxed{{{gold}}}$."
-        chains = [
-            {"text": f"<think>{body}</think>{final}", "reasoning": body, "final": final, "finish_reason": "stop"},
-            {"text": f"<think>{body}</think>\\boxed{{{int(gold) + 1}}}", "finish_reason": "stop"},
-            {"text": f"<think>{body}", "finish_reason": "length", "status": "truncated"},
-            {"text": f"<think>{body}Let me double check this step again in English now.{body}</think>{final}"
-             if zh else f"<think>{body}我们再检查一遍这个步骤的计算。{body}</think>{final}", "finish_reason": "stop"},
-            {"text": f"<think>{'Let me reconsider whether the sum is correct here.' * 60}</think>{final}"},
-            {"text": None, "status": "failed"},
-        ]
-        rows.append([{**blank, "status": "ok", **s} for s in chains[: 3 + i % 4]])
-        golds.append(gold if i != 7 else None)
-        langs.append(None if i % 5 == 0 else ("zh" if zh else "en"))
-    df = conform(pl.DataFrame({"problem": [f"Problem {i}: compute it." if langs[i] != "zh" else f"第{i}题：计算。"
-                                           for i in range(len(golds))], "answer": golds, "language": langs}))
-    return df.with_columns(pl.Series("samples", rows, dtype=SAMPLES_DTYPE))
-
-
-def _sample_stages() -> list:
-    from curator.answers.verify import Verify
-    from curator.selection.rejection_sampling import RejectionSample
-    from filters.language import LanguageConsistency
-    from filters.readability import Readability
-
-    return [Verify(workers=0), Readability(workers=2), LanguageConsistency(workers=2),
-            RejectionSample(policy="random", max_per_problem=1, seed=3)]
-
-
 def test_streamed_sample_stages_build_what_the_runner_builds(tmp_path):
     from curator.core.streaming import stream_stages
 
-    df = _chains()
+    df = long_chains()
     df.write_parquet(tmp_path / "in.parquet")
-    expected = Pipeline("s", df, _sample_stages(), finishers=()).run(tmp_path / "run", quiet=True)
-    res = stream_stages(_sample_stages(), tmp_path / "in.parquet", tmp_path / "stream", batch_rows=5)
+    expected = Pipeline("s", df, sample_row_stages(), finishers=()).run(tmp_path / "run", quiet=True)
+    res = stream_stages(sample_row_stages(), tmp_path / "in.parquet", tmp_path / "stream", batch_rows=5)
     assert res.batches == 5
     got = res.kept()
     assert got.columns == expected.columns
@@ -165,7 +127,7 @@ def test_streamed_sample_stages_build_what_the_runner_builds(tmp_path):
 def test_streaming_refuses_global_stages(tmp_path):
     from curator.core.streaming import stream_stages
 
-    _chains().write_parquet(tmp_path / "in.parquet")
+    long_chains().write_parquet(tmp_path / "in.parquet")
     with pytest.raises(ValueError, match="global stage"):
         stream_stages([FirstPerBucket()], tmp_path / "in.parquet", tmp_path / "out")
 
@@ -173,9 +135,9 @@ def test_streaming_refuses_global_stages(tmp_path):
 def test_two_batch_workers_write_the_parts_one_writes(tmp_path):
     from curator.core.streaming import stream_stages
 
-    _chains().write_parquet(tmp_path / "in.parquet")
-    one = stream_stages(_sample_stages(), tmp_path / "in.parquet", tmp_path / "one", batch_rows=5)
-    two = stream_stages(_sample_stages(), tmp_path / "in.parquet", tmp_path / "two", batch_rows=5, workers=2)
+    long_chains().write_parquet(tmp_path / "in.parquet")
+    one = stream_stages(sample_row_stages(), tmp_path / "in.parquet", tmp_path / "one", batch_rows=5)
+    two = stream_stages(sample_row_stages(), tmp_path / "in.parquet", tmp_path / "two", batch_rows=5, workers=2)
     assert two.batches == one.batches
     assert two.kept().equals(one.kept())
     for a, b in zip(one.stats, two.stats, strict=True):
@@ -214,3 +176,23 @@ def test_parquet_batches_give_every_row_once_in_order_whatever_the_row_groups(tm
         got = list(parquet_batches(path, rows))
         assert pl.concat(got)["x"].to_list() == list(range(100))
         assert all(b.height == rows for b in got[:-1]) and 0 < got[-1].height <= rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=hs.integers(0, 60), group_rows=hs.integers(1, 25), rows=hs.integers(1, 30), data=hs.data())
+def test_a_batch_read_on_its_own_is_the_batch_read_in_order(tmp_path_factory, n, group_rows, rows, data):
+    """Batch workers read their own batches (``ParquetRows``), in whatever order they are given them:
+    each must be the frame ``parquet_batches`` yields at that position."""
+    from curator.core.streaming import ParquetRows, parquet_batches
+
+    path = tmp_path_factory.mktemp("rows") / "t.parquet"
+    pl.DataFrame({"x": list(range(n)), "s": [f"row {i}" * (i % 4) for i in range(n)]}).write_parquet(
+        path, row_group_size=group_rows)
+    in_order = list(parquet_batches(path, rows))
+    reader = ParquetRows(path, rows)
+    assert len(reader) == len(in_order) == -(-n // rows)
+    order = data.draw(hs.lists(hs.sampled_from(range(len(reader))), max_size=12) if len(reader) else hs.just([]))
+    for b in [*range(0, len(reader), 2), *order]:  # one worker's share of a round robin, then any order
+        assert reader.batch(b).equals(in_order[b])
+    with pytest.raises(IndexError, match="no batch"):
+        reader.batch(len(reader))

@@ -13,7 +13,7 @@ order are what ``Pipeline.run`` returns for the same row stages (tests/test_stre
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,30 +38,78 @@ class StreamResult:
                          how="diagonal_relaxed")
 
 
+class ParquetRows:
+    """Batch ``b`` (rows ``b * rows`` up to ``(b + 1) * rows``) of a Parquet file, read on its own.
+
+    Batch workers read their batches from the file instead of being sent them: a polars frame of
+    long chains costs more to pickle and unpickle (4.6 s CPU for 20,000 chains) than to read from
+    Parquet (1.0 s), and that work sat in the one driver that every worker waited on. Row groups
+    are located from the footer, so a batch decodes only the row groups it overlaps; within a row
+    group a cursor reads ``rows`` at a time and moves forward, so a worker given increasing batches
+    (round robin, or a process pool's queue) decodes each row group it touches at most once and
+    holds about one batch, whatever the row groups' size. Asking for an earlier batch reopens its
+    row group.
+    """
+
+    def __init__(self, path: str | Path, rows: int) -> None:
+        import pyarrow.parquet as pq
+
+        if rows < 1:
+            raise ValueError(f"batch rows must be at least 1, got {rows}")
+        self.path, self.rows = Path(path), rows
+        self._file = pq.ParquetFile(path)
+        meta = self._file.metadata
+        self.starts = [0]
+        for i in range(meta.num_row_groups):
+            self.starts.append(self.starts[-1] + meta.row_group(i).num_rows)
+        self.num_rows = self.starts[-1]
+        self._cursor: tuple[int, Iterator[Any], Any, int] | None = None  # group, batches, buffer, its first row
+
+    def __len__(self) -> int:
+        return -(-self.num_rows // self.rows)
+
+    def batch(self, b: int) -> pl.DataFrame:
+        """Rows ``[b * rows, (b + 1) * rows)`` as a frame (the last batch may be shorter)."""
+        import pyarrow as pa
+
+        if not 0 <= b < len(self):
+            raise IndexError(f"{self.path.name} has {len(self)} batches of {self.rows} rows; no batch {b}")
+        start, end = b * self.rows, min((b + 1) * self.rows, self.num_rows)
+        pieces = []
+        for g in range(len(self.starts) - 1):
+            lo, hi = max(start, self.starts[g]), min(end, self.starts[g + 1])
+            if lo < hi:
+                pieces.append(self._group_slice(g, lo - self.starts[g], hi - self.starts[g]))
+        table = pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces)
+        return pl.from_arrow(table)  # type: ignore[return-value]
+
+    def _group_slice(self, g: int, lo: int, hi: int) -> Any:
+        import pyarrow as pa
+
+        if self._cursor is None or self._cursor[0] != g or self._cursor[3] > lo:
+            batches = self._file.iter_batches(batch_size=self.rows, row_groups=[g])
+            self._cursor = (g, batches, None, 0)
+        _, batches, buffer, first = self._cursor
+        while buffer is None or first + buffer.num_rows < hi:
+            got = pa.Table.from_batches([next(batches)])
+            buffer = got if buffer is None else pa.concat_tables([buffer, got])
+            if first + buffer.num_rows <= lo:  # wholly before the batch: another worker's rows
+                first, buffer = first + buffer.num_rows, None
+        out = buffer.slice(lo - first, hi - lo)
+        self._cursor = (g, batches, buffer.slice(hi - first), hi)
+        return out
+
+
 def parquet_batches(path: str | Path, rows: int) -> Iterator[pl.DataFrame]:
     """A Parquet file as frames of ``rows`` rows (the last may be shorter), read one after another.
 
-    One reader per row group: a single ``iter_batches`` over the whole file kept what it had read,
-    so a streamed run's memory grew with the file (0.1 -> 0.8 GiB reading 100k chains, 6.3 GiB peak
-    for a million); within a row group batches are still read ``rows`` at a time, so a file written
-    as one large row group is not loaded whole.
+    Read through ``ParquetRows``, one row group at a time: a single ``iter_batches`` over the whole
+    file kept what it had read, so a streamed run's memory grew with the file (0.1 -> 0.8 GiB
+    reading 100k chains, 6.3 GiB peak for a million).
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pf = pq.ParquetFile(path)
-    rest: pa.Table | None = None
-    for i in range(pf.num_row_groups):
-        for batch in pf.iter_batches(batch_size=rows, row_groups=[i]):
-            table = pa.Table.from_batches([batch])
-            if rest is not None:
-                table = pa.concat_tables([rest, table])
-            while table.num_rows >= rows:
-                yield pl.from_arrow(table.slice(0, rows))  # type: ignore[misc]
-                table = table.slice(rows)
-            rest = table if table.num_rows else None
-    if rest is not None:
-        yield pl.from_arrow(rest)  # type: ignore[misc]
+    reader = ParquetRows(path, rows)
+    for b in range(len(reader)):
+        yield reader.batch(b)
 
 
 def _samples(df: pl.DataFrame) -> int:
@@ -125,18 +173,18 @@ def _add(stats: list[StageStats], counts: list[BatchCounts]) -> None:
         st.seconds += seconds
 
 
-#: a batch worker's stages, set up once by ``_start_worker`` (one process, one copy)
+#: a batch worker's stages and reader, set up once by ``_start_worker`` (one process, one copy)
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(stages: Sequence[Stage], out: Path, seed: int) -> None:
+def _start_worker(stages: Sequence[Stage], source: str | Path, batch_rows: int, out: Path, seed: int) -> None:
     from multiprocessing.util import Finalize
 
     for stage in stages:  # the batch workers are the parallelism: no pools inside them (Verify keeps
         if hasattr(stage, "workers"):  # one grading process, for its time limit)
             stage.workers = 1  # type: ignore[attr-defined]
         stage.setup(RunContext(out / ".work", out, seed))
-    _WORKER.update(stages=stages, out=out)
+    _WORKER.update(stages=stages, rows=ParquetRows(source, batch_rows), out=out)
     Finalize(None, _stop_worker, exitpriority=10)
 
 
@@ -145,8 +193,24 @@ def _stop_worker() -> None:
         stage.teardown()
 
 
-def _worker_batch(b: int, df: pl.DataFrame) -> list[BatchCounts]:
-    return run_batch(_WORKER["stages"], b, df, _WORKER["out"])
+def _worker_batch(b: int) -> list[BatchCounts]:
+    return run_batch(_WORKER["stages"], b, _WORKER["rows"].batch(b), _WORKER["out"])
+
+
+def _run_batches(submit: Callable[[int], Callable[[], list[BatchCounts]]], batches: int, workers: int,
+                 result: StreamResult) -> None:
+    """Batches ``0 .. batches - 1`` through ``submit`` (which starts one and returns how to wait
+    for its counts), at most two per worker in flight, counts added in batch order."""
+    from collections import deque
+
+    pending: deque[Callable[[], list[BatchCounts]]] = deque()
+    for b in range(batches):
+        if len(pending) >= 2 * workers:  # bounded memory: wait for the oldest batch
+            _add(result.stats, pending.popleft()())
+        pending.append(submit(b))
+        result.batches += 1
+    while pending:
+        _add(result.stats, pending.popleft()())
 
 
 def stream_stages(stages: Sequence[Stage], source: str | Path, out_dir: str | Path, *, batch_rows: int = 512,
@@ -157,8 +221,9 @@ def stream_stages(stages: Sequence[Stage], source: str | Path, out_dir: str | Pa
     and ``sample_rejects/<stage>/part-NNNNN.parquet`` under ``out_dir``. Each stage's
     ``setup`` runs once before the first batch (its worker pool serves every batch).
     With ``workers > 1`` whole batches go to that many fresh processes (each sets the stages up
-    once, without pools of their own, with its share of the cores as polars threads) and at most
-    two per worker are in flight; the parts are the same as with one (tests/test_streaming.py).
+    once, without pools of their own, with its share of the cores as polars threads); each reads
+    its batches from ``source`` itself (``ParquetRows``), at most two per worker are in flight,
+    and the parts are the same as with one (tests/test_streaming.py).
     """
     _check_row_stages(stages)
     out = Path(out_dir)
@@ -187,25 +252,18 @@ def stream_stages(stages: Sequence[Stage], source: str | Path, out_dir: str | Pa
 def _stream_parallel(stages: Sequence[Stage], source: str | Path, out: Path, batch_rows: int, seed: int,
                      workers: int, result: StreamResult) -> None:
     import os
-    from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     (out / "kept").mkdir(exist_ok=True)
-    pending: deque[Future] = deque()
+    batches = len(ParquetRows(source, batch_rows))
     # the workers share the cores: polars threads per worker, read when a fresh process builds its pool
     saved = os.environ.get("POLARS_MAX_THREADS")
     os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                                 initargs=(list(stages), out, seed)) as pool:
-            for b, df in enumerate(parquet_batches(source, batch_rows)):
-                if len(pending) >= 2 * workers:  # bounded memory: wait for the oldest batch
-                    _add(result.stats, pending.popleft().result())
-                pending.append(pool.submit(_worker_batch, b, df))
-                result.batches += 1
-            while pending:
-                _add(result.stats, pending.popleft().result())
+                                 initargs=(list(stages), source, batch_rows, out, seed)) as pool:
+            _run_batches(lambda b: pool.submit(_worker_batch, b).result, batches, workers, result)
     finally:
         if saved is None:
             os.environ.pop("POLARS_MAX_THREADS", None)
@@ -214,13 +272,13 @@ def _stream_parallel(stages: Sequence[Stage], source: str | Path, out: Path, bat
 
 
 class _BatchActor:
-    """A Ray actor that sets the stages up once and runs the batches it is sent."""
+    """A Ray actor that sets the stages up once and runs the batches it is sent (by number)."""
 
-    def __init__(self, stages: Sequence[Stage], out: Path, seed: int) -> None:
-        _start_worker(stages, out, seed)
+    def __init__(self, stages: Sequence[Stage], source: str | Path, batch_rows: int, out: Path, seed: int) -> None:
+        _start_worker(stages, source, batch_rows, out, seed)
 
-    def run(self, b: int, df: pl.DataFrame) -> list[BatchCounts]:
-        return _worker_batch(b, df)
+    def run(self, b: int) -> list[BatchCounts]:
+        return _worker_batch(b)
 
     def close(self) -> None:
         _stop_worker()
@@ -230,9 +288,10 @@ def stream_stages_ray(stages: Sequence[Stage], source: str | Path, out_dir: str 
                       seed: int = 0, workers: int = 2) -> StreamResult:
     """``stream_stages`` with the batches on ``workers`` Ray actors (Ray already initialised), one
     CPU each (one polars thread): batch ``b`` goes to actor ``b % workers``, at most two per actor
-    are in flight, and the parts are the ones ``stream_stages`` writes (benchmarks/scale.py checks it)."""
-    from collections import deque
-
+    are in flight, and the parts are the ones ``stream_stages`` writes (tests/test_executors_ray.py).
+    The actors read their batches from ``source`` and write the parts under ``out_dir``
+    themselves (the driver sends batch numbers), so on several machines both paths must be on
+    storage every node sees."""
     try:
         import ray
     except ImportError as err:
@@ -241,18 +300,17 @@ def stream_stages_ray(stages: Sequence[Stage], source: str | Path, out_dir: str 
     out = Path(out_dir)
     (out / "kept").mkdir(parents=True, exist_ok=True)
     result = StreamResult(out, stats=[StageStats(s.name, s.scope, "") for s in stages])
+    batches = len(ParquetRows(source, batch_rows))
     # an actor holds one CPU (Ray's accounting), so its polars uses one thread: n actors, n cores
     actor_cls = ray.remote(num_cpus=1, runtime_env={"env_vars": {"POLARS_MAX_THREADS": "1"}})(_BatchActor)
-    actors = [actor_cls.remote(list(stages), out, seed) for _ in range(workers)]
-    pending: deque[Any] = deque()
+    actors = [actor_cls.remote(list(stages), str(source), batch_rows, out, seed) for _ in range(workers)]
+
+    def submit(b: int) -> Callable[[], list[BatchCounts]]:
+        ref = actors[b % workers].run.remote(b)
+        return lambda: ray.get(ref)
+
     try:
-        for b, df in enumerate(parquet_batches(source, batch_rows)):
-            if len(pending) >= 2 * workers:
-                _add(result.stats, ray.get(pending.popleft()))
-            pending.append(actors[b % workers].run.remote(b, df))
-            result.batches += 1
-        while pending:
-            _add(result.stats, ray.get(pending.popleft()))
+        _run_batches(submit, batches, workers, result)
         ray.get([a.close.remote() for a in actors])
     finally:
         for a in actors:

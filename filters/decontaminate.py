@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from curator.core.stage import RunContext, Stage, StageOutput, runtime
+from curator.core.table import nfkc_column
 from filters.benchmark_spec import Benchmark, as_benchmark, parse_benchmark_spec
 from filters.boilerplate import load_boilerplate
 
@@ -114,18 +115,6 @@ _ASTRAL_RS = "[\U00010000-\U0010ffff]"
 _ANCHOR_SAMPLE = 5000  # rows whose word counts choose the rarest word of each n-gram
 
 
-def _folded(cores: pl.Series) -> pl.Series:
-    """NFKC + lower case, as ``words_of`` and ``exact_key`` fold: polars for ASCII (the same there),
-    Python for the rest (whose Unicode tables polars does not share)."""
-    ascii_rows = cores.str.len_bytes() == cores.str.len_chars()
-    folded = cores.str.to_lowercase()
-    other = (~ascii_rows).arg_true()
-    if other.len():
-        folded = folded.scatter(other, pl.Series([unicodedata.normalize("NFKC", t).lower()
-                                                  for t in cores.gather(other).to_list()], dtype=pl.String))
-    return folded
-
-
 def _anchors(windows: set[tuple[str, ...]], sample: list[str]) -> list[str]:
     """One word per benchmark n-gram, the rarest in ``sample`` (then the longest): a row that has the
     n-gram has every one of its words as a substring of its folded text, this one included."""
@@ -143,7 +132,7 @@ def candidate_rows(cores: pl.Series, index: BenchmarkIndex, fuzzy: bool = False)
     """
     if fuzzy:
         return pl.Series("row", range(cores.len()), dtype=pl.UInt32)
-    folded = _folded(cores)
+    folded = nfkc_column(cores, lower=True)  # as words_of and exact_key fold (Python's Unicode tables)
     anchors = _anchors(index.windows, folded.head(_ANCHOR_SAMPLE).to_list())
     hit = folded.str.contains_any(anchors) if anchors else pl.Series([False] * cores.len())
     if index.exact:

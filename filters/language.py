@@ -313,6 +313,12 @@ def detect_language(text: str, default: str = "en", detector: str = DEFAULT_DETE
     return code.split("-")[0]
 
 
+def detector_uses_pool(detector: str) -> bool:
+    """Whether ``detect_languages`` sends a detector's work to a process pool: not ``fast``, which
+    decides the whole column in this process (vectorised in polars on every core, then batched)."""
+    return detector != "fast"
+
+
 def _detect_all(texts: list[str] | pl.Series, default: str, detector: str) -> list[str]:
     """``detect_language`` per text; the ``fast`` detector over the whole column at once
     (``filters.language_batch``: the same labels, vectorised and batched)."""
@@ -338,7 +344,7 @@ def language_column(df: pl.DataFrame, default: str = "en", detector: str = DEFAU
     if not todo.any():
         return given.alias("language").cast(pl.String)
     problems = df["problem"].filter(todo).fill_null("")
-    if detector == "fast":  # vectorised in polars (all cores) and batched: no pool, no pickling
+    if not detector_uses_pool(detector):  # no pickling either
         pool = None
     texts = problems if pool is None else problems.to_list()  # a pool's workers take lists
     found = pl.Series("language", detect_languages(texts, default, detector, pool), dtype=pl.String)
@@ -432,7 +438,7 @@ class LanguageConsistency(OwnsProcessPool, SampleFilter):
     field: str = "reasoning"  # falls back to the sample's `text` where reasoning is empty
     default_language: str = "en"  # when a problem has no letters to detect from
     detector: str = DEFAULT_DETECTOR  # fast | lingua (extra) | langdetect | script: benchmarks/language.py
-    workers: int = 2  # processes scoring samples and detecting languages: the project's 2-core machines
+    workers: int = 2  # processes detecting languages (detectors other than fast): the project's 2-core machines
     _pool: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("problem", "samples")
@@ -455,6 +461,10 @@ class LanguageConsistency(OwnsProcessPool, SampleFilter):
     def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
         return self._scores(samples)[1]
 
+    def setup(self, ctx: Any) -> None:
+        if detector_uses_pool(self.detector):  # samples are scored in polars: only detection uses it
+            super().setup(ctx)
+
     def prepare(self, df: pl.DataFrame) -> pl.DataFrame:
         return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))
 
@@ -473,13 +483,17 @@ class ProblemLanguage(OwnsProcessPool, Map):
 
     default_language: str = "en"  # when a problem has no letters to detect from
     detector: str = DEFAULT_DETECTOR  # fast | lingua (extra) | langdetect | script: benchmarks/language.py
-    workers: int = 2  # processes; the project's 2-core machines
+    workers: int = 2  # processes for the detectors other than fast; the project's 2-core machines
     _pool: Any = runtime()
 
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = ("language",)
     batch_size: ClassVar[int] = 100_000  # large batches: the pool's fixed cost is paid per batch
     not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
+
+    def setup(self, ctx: Any) -> None:
+        if detector_uses_pool(self.detector):  # no processes that would never get work
+            super().setup(ctx)
 
     def transform(self, df: pl.DataFrame) -> pl.DataFrame:
         return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))

@@ -53,3 +53,22 @@ def test_a_fixed_target_ignores_each_problems_language():
     out = LanguageConsistency(target="en").apply(_table())
     assert [len(s) for s in out.kept["samples"].to_list()] == [0, 2, 0]
     assert set(out.sample_rejects["reason"].to_list()) == {"language mixing (ratio)"}
+
+
+def test_a_pool_is_opened_only_for_detectors_that_send_it_work():
+    from filters.language import ProblemLanguage, language_column
+
+    for stage in (ProblemLanguage(), LanguageConsistency()):  # fast: the column is decided in this process
+        stage.setup(None)
+        assert stage._pool is None
+        stage.teardown()
+    df = pl.DataFrame({"problem": ["What is 2 + 2?", "求 x 的值"] * 3000, "language": [None] * 6000},
+                      schema_overrides={"language": pl.String})
+    for stage in (ProblemLanguage(detector="script"), LanguageConsistency(detector="script")):
+        stage.setup(None)
+        try:
+            assert stage._pool is not None
+            out = stage.transform(df) if isinstance(stage, ProblemLanguage) else stage.prepare(df)
+            assert out["language"].equals(language_column(df, detector="script"))
+        finally:
+            stage.teardown()

@@ -185,3 +185,42 @@ def test_verify_stage_grades_as_the_per_sample_loop():
             expected = grade_item(sample_response(s), golds[r], *kinds[r])
             assert (s["extracted"], s["correct"], s["verify_error"]) == (*expected, None), (r, s["text"])
     assert kept["samples"].dtype == Verify(ks=(1,), workers=0).apply(df.head(1)).kept["samples"].dtype
+
+
+def _pass_columns_loop(df: pl.DataFrame, ks, gradable) -> pl.DataFrame:
+    """The per-row Python loop ``pass_columns`` replaced (judge and code grading used it)."""
+    from curator.answers.grading import pass_at_k
+
+    n_s, n_c, rate, at = [], [], [], {k: [] for k in ks}
+    for samples, ok in zip(df["samples"].to_list(), gradable, strict=True):
+        used = [s for s in samples or [] if s.get("status") != "failed"]
+        n = len(used)
+        c = sum(1 for s in used if s.get("correct") is True) if ok else None
+        n_s.append(n)
+        n_c.append(c)
+        rate.append(c / n if c is not None and n else None)
+        for k in ks:
+            at[k].append(pass_at_k(n, c, k) if c is not None and n >= k else None)
+    cols = [pl.Series("n_samples", n_s, pl.Int64), pl.Series("n_correct", n_c, pl.Int64),
+            pl.Series("pass_rate", rate, pl.Float64)]
+    return df.with_columns(cols + [pl.Series(f"pass_at_{k}", v, pl.Float64) for k, v in at.items()])
+
+
+_SAMPLE = st.fixed_dictionaries({"status": st.sampled_from([None, "ok", "truncated", "failed"]),
+                                 "correct": st.sampled_from([None, True, False])})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(_SAMPLE, max_size=5)), max_size=6), st.data())
+def test_pass_columns_from_rows_or_exploded_samples_is_the_per_row_loop(rows, data):
+    from curator.answers.verify import pass_columns
+    from curator.core.samples import explode_samples
+
+    dtype = pl.List(pl.Struct({"status": pl.String, "correct": pl.Boolean}))
+    df = pl.DataFrame({"id": [str(i) for i in range(len(rows))], "samples": pl.Series(rows, dtype=dtype)})
+    gradable = data.draw(st.lists(st.booleans(), min_size=len(rows), max_size=len(rows)))
+    ks = (1, 2, 4)
+    want = _pass_columns_loop(df, ks, gradable)
+    assert pass_columns(df, ks, gradable).equals(want)
+    assert pass_columns(df, ks, gradable, explode_samples(df)).equals(want)
+    assert pass_columns(df, ks, gradable).schema == want.schema

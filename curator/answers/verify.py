@@ -36,6 +36,7 @@ from curator.code import harness as code_harness
 from curator.core import options as option_forms
 from curator.core.samples import explode_samples, implode_samples
 from curator.core.stage import Stage, StageOutput, runtime
+from curator.core.table import parse_meta
 
 if TYPE_CHECKING:
     from curator.code.sandbox import SandboxConfig
@@ -278,31 +279,16 @@ def row_kind(meta: str | None, default: str, options: str | None = None) -> tupl
     (the ``options`` column, else an option list in ``meta``)."""
     from curator.core.options import parse_options
 
+    data = parse_meta(meta)
     parsed = parse_options(options) if options else None
     if parsed:
-        kind = _meta_dict(meta).get("answer_kind")
+        kind = data.get("answer_kind")
         return (kind if kind in answers.KINDS else "choice"), parsed
-    if not meta:
-        return default, None
-    try:
-        data = json.loads(meta)
-    except ValueError:
-        return default, None
-    if not isinstance(data, dict):
-        return default, None
     options = parse_options(data.get("options", data.get("choices", data.get("answer_option_list"))))
     kind = data.get("answer_kind")
     if kind not in answers.KINDS and kind != "code":
         kind = "choice" if options else default
     return kind, options
-
-
-def _meta_dict(meta: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(meta) if meta else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def row_kinds(df: pl.DataFrame, default: str) -> list[tuple[str, Any]]:
@@ -320,25 +306,6 @@ def sample_response(sample: dict[str, Any]) -> str | None:
 def counted(sample: dict[str, Any]) -> bool:
     """Failed requests are not attempts: they count neither as samples nor as wrong answers."""
     return sample.get("status") != "failed"
-
-
-def pass_columns(df: pl.DataFrame, ks: Sequence[int], gradable: Sequence[bool]) -> pl.DataFrame:
-    """``n_samples``, ``n_correct``, ``pass_rate``, ``pass_at_{k}`` from ``samples.correct``."""
-    n_s, n_c, rate = [], [], []
-    at: dict[int, list[float | None]] = {k: [] for k in ks}
-    for samples, ok in zip(df["samples"].to_list(), gradable, strict=True):
-        used = [s for s in samples or [] if counted(s)]
-        n = len(used)
-        c = sum(1 for s in used if s.get("correct") is True) if ok else None
-        n_s.append(n)
-        n_c.append(c)
-        rate.append(c / n if c is not None and n else None)
-        for k in ks:
-            at[k].append(answers.pass_at_k(n, c, k) if c is not None and n >= k else None)
-    cols = [pl.Series("n_samples", n_s, pl.Int64), pl.Series("n_correct", n_c, pl.Int64),
-            pl.Series("pass_rate", rate, pl.Float64)]
-    cols += [pl.Series(f"pass_at_{k}", v, pl.Float64) for k, v in at.items()]
-    return df.with_columns(cols)
 
 
 @dataclass
@@ -466,7 +433,7 @@ class Verify(Stage):
         maj_vals = [m.value if m.error is None else (None, None, None, graded_rows[r]) for r, m in enumerate(maj)]
         gradable = [m[3] for m in maj_vals]
         out = implode_samples(df, flat)
-        out = pass_columns_flat(out, flat, self.ks, gradable)
+        out = pass_columns(out, self.ks, gradable, flat)
         out = out.with_columns(
             pl.Series("maj_answer", [m[0] for m in maj_vals], pl.String),
             pl.Series("maj_frac", [m[1] for m in maj_vals], pl.Float64),
@@ -480,11 +447,21 @@ class Verify(Stage):
         return StageOutput(out, info=info)
 
 
-def pass_columns_flat(df: pl.DataFrame, flat: pl.DataFrame, ks: Sequence[int], gradable: Sequence[bool]) -> pl.DataFrame:
-    """``pass_columns`` from the exploded samples (no sample text is turned into Python objects)."""
+def pass_columns(df: pl.DataFrame, ks: Sequence[int], gradable: Sequence[bool],
+                 flat: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``n_samples``, ``n_correct``, ``pass_rate``, ``pass_at_{k}`` from ``samples.correct``.
+
+    Counted in polars over the exploded samples: ``flat`` when the caller has them
+    (``explode_samples(df)``, ``_row`` numbering ``df``'s rows), else exploded here. Failed
+    requests are not counted (``counted``); a row that is not ``gradable`` gets null counts of
+    correct answers and null rates.
+    """
+    if flat is None:
+        flat = explode_samples(df, ())
     status = pl.col("status") if "status" in flat.columns else pl.lit(None, dtype=pl.String)
+    correct = pl.col("correct") if "correct" in flat.columns else pl.lit(None, dtype=pl.Boolean)
     counts = (flat.lazy().filter(status.fill_null("") != "failed")
-              .group_by("_row").agg(pl.len().alias("n"), (pl.col("correct") == True).sum().alias("c"))  # noqa: E712
+              .group_by("_row").agg(pl.len().alias("n"), (correct == True).sum().alias("c"))  # noqa: E712
               .collect())
     n_by = dict(zip(counts["_row"].to_list(), counts["n"].to_list(), strict=True))
     c_by = dict(zip(counts["_row"].to_list(), counts["c"].to_list(), strict=True))

@@ -9,7 +9,6 @@ majority vote over programs: ``maj_*`` stay null on code rows.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from curator.code.extract import extract_program
 from curator.code.sandbox import SandboxConfig
 from curator.code.testcases import BadTestsError, Tests, dump_tests, parse_tests
 from curator.core.stage import StageOutput
-from curator.core.table import CODE_KIND
+from curator.core.table import CODE_KIND, parse_meta
 
 #: ``meta`` fields that carry a public test format (APPS/TACO, HumanEval, MBPP, CodeContests)
 TEST_FIELDS = ("tests", "input_output", "entry_point", "test_list", "public_tests")
@@ -30,14 +29,6 @@ CODE_SAMPLE_FIELDS: dict[str, pl.DataType] = {
     "tests_passed": pl.Float64(), "test_status": pl.String(), "first_failed_test": pl.Int64(),
     "test_error": pl.String(),
 }
-
-
-def _meta(raw: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def has_code_rows(df: pl.DataFrame, default_kind: str) -> bool:
@@ -59,7 +50,7 @@ def code_mask(df: pl.DataFrame, default_kind: str) -> list[bool]:
     tests = df["tests"].to_list() if "tests" in df.columns else [None] * df.height
     out = []
     for m, t in zip(metas, tests, strict=True):
-        meta = _meta(m)
+        meta = parse_meta(m)
         kind = meta.get("answer_kind")
         out.append(kind == CODE_KIND or (kind is None and (default_kind == CODE_KIND or bool(t)
                                                               or any(meta.get(f) for f in TEST_FIELDS))))
@@ -73,7 +64,7 @@ def row_tests(df: pl.DataFrame) -> list[tuple[Tests | None, str | None]]:
     out: list[tuple[Tests | None, str | None]] = []
     for i, (m, t) in enumerate(zip(metas, cols, strict=True)):
         try:
-            out.append((parse_tests(t, _meta(m), where=f"row {i} tests"), None))
+            out.append((parse_tests(t, parse_meta(m), where=f"row {i} tests"), None))
         except BadTestsError as err:
             out.append((None, str(err)))
     return out

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
 import polars as pl
 
 from curator.core.options import OPTION_KEYS, gold_letter, options_json, parse_options
+from curator.core.table import parse_meta
 
 #: where the question / gold of a public layout lives, first present wins (CMath: golden; TAL: answer_value)
 QUESTION_FIELDS = ("question",)
@@ -51,19 +51,9 @@ def default_columns(keys: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _meta(value: str | None) -> dict[str, Any]:
-    if not value:
-        return {}
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def item_fields(answer: str | None, meta: str | None, options: str | None) -> tuple[str | None, str | None, str | None]:
     """(answer, options JSON, meta JSON) of one row after normalisation (pure; see module docs)."""
-    data = _meta(meta)
+    data = parse_meta(meta)
     opts = parse_options(options) if options else None
     lifted = None
     if opts is None:

@@ -18,7 +18,7 @@ def explode_samples(df: pl.DataFrame, context: tuple[str, ...] = ("id",)) -> pl.
     """One row per sample: context columns, ``_row``, ``sample_idx``, then the sample fields."""
     ctx = [c for c in context if c in df.columns and c != "samples"]
     samples = df["samples"] if "samples" in df.columns else pl.Series("samples", [[]] * df.height, SAMPLES_DTYPE)
-    base = df.select(ctx).with_columns(samples.alias("samples")).with_row_index("_row")
+    base = df.select(*ctx, samples.alias("samples")).with_row_index("_row")  # no context columns: still df.height rows
     base = base.with_columns(pl.int_ranges(0, pl.col("samples").list.len()).alias("sample_idx"))
     flat = base.explode(["samples", "sample_idx"]).filter(pl.col("sample_idx").is_not_null())
     flat = flat.with_columns(pl.col("sample_idx").cast(pl.Int64))

@@ -8,11 +8,11 @@ earlier names of ``r1``, which now picks language and kind per row.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from curator.core.options import OPTION_KEYS, parse_options, render_options
+from curator.core.table import parse_meta
 from curator.generation.prompt_spec import ALIASES, SPECS, THINK_SYSTEM, PromptSpec
 
 R1_SYSTEM = THINK_SYSTEM["en"]
@@ -56,15 +56,9 @@ def get_template(template: Template) -> PromptSpec | PromptTemplate:
 
 
 def _meta_options(meta: str | dict[str, Any] | None) -> dict[str, str] | None:
-    if isinstance(meta, str):
-        try:
-            meta = json.loads(meta)
-        except ValueError:
-            return None
-    if not isinstance(meta, dict):
-        return None
-    key = next((k for k in OPTION_KEYS if meta.get(k)), None)
-    return parse_options(meta[key]) if key else None
+    data = meta if isinstance(meta, dict) else parse_meta(meta) if isinstance(meta, str) else {}
+    key = next((k for k in OPTION_KEYS if data.get(k)), None)
+    return parse_options(data[key]) if key else None
 
 
 def row_language(row: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ levels, not only by pass rates. ``LevelDifficulty`` reads the label (a ``level``
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -17,6 +16,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from curator.core.stage import Stage, StageOutput, reject_frame
+from curator.core.table import parse_meta
 
 NO_LEVEL = "no difficulty level label"
 
@@ -38,13 +38,7 @@ def parse_level(value: Any) -> int | None:
 def row_level(level: Any, meta: str | None, key: str = "level") -> int | None:
     """The level from a ``level`` column value, else from ``meta[key]``."""
     found = parse_level(level)
-    if found is not None or not meta:
-        return found
-    try:
-        data = json.loads(meta)
-    except ValueError:
-        return None
-    return parse_level(data.get(key)) if isinstance(data, dict) else None
+    return found if found is not None else parse_level(parse_meta(meta).get(key))
 
 
 @dataclass

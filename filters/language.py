@@ -407,11 +407,10 @@ def ratio_and_run_column(texts: pl.Series, targets: list[str]) -> tuple[list[flo
 
 
 def consistency_reasons(texts: list[str | None], targets: list[str | None], threshold: float = 0.95,
-                        max_foreign_run: int | None = 4, pool: Any = None) -> tuple[pl.Series, pl.Series]:
+                        max_foreign_run: int | None = 4) -> tuple[pl.Series, pl.Series]:
     """(lang_ratio, reason) per text. Null text -> null ratio, kept (other filters own that).
 
-    Scored in polars (``ratio_and_run_column``); ``pool`` is accepted for callers that pass
-    one and is not needed: polars uses every core.
+    Scored in polars (``ratio_and_run_column``), which uses every core: no process pool.
     """
     ratios: list[float | None] = [None] * len(texts)
     reasons: list[str | None] = [None] * len(texts)
@@ -453,7 +452,7 @@ class LanguageConsistency(OwnsProcessPool, SampleFilter):
 
     def _scores(self, flat: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         targets = [self.target] * flat.height if self.target else flat["language"].to_list()
-        return consistency_reasons(self._texts(flat), targets, self.threshold, self.max_foreign_run, self._pool)
+        return consistency_reasons(self._texts(flat), targets, self.threshold, self.max_foreign_run)
 
     def sample_columns(self, samples: pl.DataFrame) -> dict[str, pl.Series]:
         return {"lang_ratio": self._scores(samples)[0]}
@@ -488,7 +487,7 @@ class ProblemLanguage(OwnsProcessPool, Map):
 
     needs: ClassVar[tuple[str, ...]] = ("problem",)
     adds: ClassVar[tuple[str, ...]] = ("language",)
-    batch_size: ClassVar[int] = 100_000  # large batches: the pool's fixed cost is paid per batch
+    batch_size: ClassVar[int] = 100_000  # large batches: one column call (fast) or one pool round per batch
     not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
 
     def setup(self, ctx: Any) -> None:

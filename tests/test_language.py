@@ -219,20 +219,6 @@ def test_ratio_and_run_match_the_word_loop_on_the_labelled_cots():
             assert ratio_and_run(text, target) == ratio_and_run_reference(text, target)
 
 
-def test_consistency_over_a_pool_is_the_same_as_in_process():
-    from curator.core.workers import process_pool
-
-    texts = [ZH_COT, ZH_WITH_EN, EN_COT, EN_ZH_PUNCT, None] * 120
-    targets = ["zh", "zh", "en", "en", "en"] * 120
-    pool = process_pool(2)
-    try:
-        a = consistency_reasons(texts, targets, pool=pool)
-        b = consistency_reasons(texts, targets)
-    finally:
-        pool.shutdown()
-    assert a[0].to_list() == b[0].to_list() and a[1].to_list() == b[1].to_list()
-
-
 def test_ascii_chains_with_a_latin_target_skip_the_scan_and_agree():
     texts = ["We compute $x^2$ and check it.", "I a", "", "So 所以 we check.", "Let me verify \\frac{1}{2} again.",
              "Plain words only"]

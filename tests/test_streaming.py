@@ -196,3 +196,19 @@ def test_a_batch_read_on_its_own_is_the_batch_read_in_order(tmp_path_factory, n,
         assert reader.batch(b).equals(in_order[b])
     with pytest.raises(IndexError, match="no batch"):
         reader.batch(len(reader))
+
+
+def test_streaming_an_input_without_rows_or_not_parquet_says_which_file(tmp_path):
+    """Nothing from nothing is not a success; a file that is not Parquet is named, not a traceback."""
+    from curator.core.io import InputError
+    from curator.core.streaming import stream_stages
+
+    long_chains().head(0).write_parquet(tmp_path / "empty.parquet")
+    with pytest.raises(InputError, match=r"empty\.parquet: the Parquet file has no rows"):
+        stream_stages(sample_row_stages(), tmp_path / "empty.parquet", tmp_path / "out")
+    (tmp_path / "chains.jsonl").write_text('{"problem": "x"}\n')
+    for workers in (1, 2):
+        with pytest.raises(InputError, match=r"chains\.jsonl: not a readable Parquet file"):
+            stream_stages(sample_row_stages(), tmp_path / "chains.jsonl", tmp_path / "out", workers=workers)
+    with pytest.raises(InputError, match=r"missing\.parquet: not a readable Parquet file"):
+        stream_stages(sample_row_stages(), tmp_path / "missing.parquet", tmp_path / "out")

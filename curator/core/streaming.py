@@ -54,10 +54,16 @@ class ParquetRows:
     def __init__(self, path: str | Path, rows: int) -> None:
         import pyarrow.parquet as pq
 
+        from curator.core.io import InputError
+
         if rows < 1:
             raise ValueError(f"batch rows must be at least 1, got {rows}")
         self.path, self.rows = Path(path), rows
-        self._file = pq.ParquetFile(path)
+        try:
+            self._file = pq.ParquetFile(path)
+        except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+            raise InputError(f"{path}: not a readable Parquet file ({err}). Streamed stages read Parquet: "
+                             "a build's output or DataFrame.write_parquet") from None
         meta = self._file.metadata
         self.starts = [0]
         for i in range(meta.num_row_groups):
@@ -133,6 +139,18 @@ def _check_row_stages(stages: Sequence[Stage]) -> None:
         if stage.scope != "row":
             raise ValueError(f"stream_stages: stage {stage.name!r} is a global stage (it needs the whole table); "
                              "stream only row stages and run global ones with Pipeline.run")
+
+
+def _check_rows(source: str | Path, batch_rows: int) -> int:
+    """The number of batches, refusing an input without rows (a run that keeps nothing from
+    nothing looks like success)."""
+    from curator.core.io import InputError
+
+    batches = len(ParquetRows(source, batch_rows))
+    if not batches:
+        raise InputError(f"{source}: the Parquet file has no rows, so there is nothing to stream. "
+                         "Check that the stage before wrote its output here")
+    return batches
 
 
 #: per stage: rows in, rows out, samples in, samples out, row reasons, sample reasons, seconds
@@ -226,6 +244,7 @@ def stream_stages(stages: Sequence[Stage], source: str | Path, out_dir: str | Pa
     and the parts are the same as with one (tests/test_streaming.py).
     """
     _check_row_stages(stages)
+    _check_rows(source, batch_rows)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = StreamResult(out, stats=[StageStats(s.name, s.scope, "") for s in stages])
@@ -256,7 +275,7 @@ def _stream_parallel(stages: Sequence[Stage], source: str | Path, out: Path, bat
     from multiprocessing import get_context
 
     (out / "kept").mkdir(exist_ok=True)
-    batches = len(ParquetRows(source, batch_rows))
+    batches = len(ParquetRows(source, batch_rows))  # not 0: stream_stages checked
     # the workers share the cores: polars threads per worker, read when a fresh process builds its pool
     saved = os.environ.get("POLARS_MAX_THREADS")
     os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
@@ -297,10 +316,10 @@ def stream_stages_ray(stages: Sequence[Stage], source: str | Path, out_dir: str 
     except ImportError as err:
         raise ImportError("stream_stages_ray needs Ray: pip install 'reasoning-curator[ray]'") from err
     _check_row_stages(stages)
+    batches = _check_rows(source, batch_rows)
     out = Path(out_dir)
     (out / "kept").mkdir(parents=True, exist_ok=True)
     result = StreamResult(out, stats=[StageStats(s.name, s.scope, "") for s in stages])
-    batches = len(ParquetRows(source, batch_rows))
     # an actor holds one CPU (Ray's accounting), so its polars uses one thread: n actors, n cores
     actor_cls = ray.remote(num_cpus=1, runtime_env={"env_vars": {"POLARS_MAX_THREADS": "1"}})(_BatchActor)
     actors = [actor_cls.remote(list(stages), str(source), batch_rows, out, seed) for _ in range(workers)]

@@ -7,6 +7,7 @@ would, and compares the result with a local build.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -68,6 +69,13 @@ def test_pickled_jobs_run_in_order_build_what_local_builds(tmp_path):
         assert isinstance(dill.load(open(pik, "rb")).tasks, int)
     _pipeline().run(tmp_path / "local", quiet=True)
     assert_same_build(tmp_path / "local", tmp_path / "slurm")
+    # the finish job's log has every stage's line, as a local run's log file does
+    lines = [line for line in res.stdout.splitlines() if line.startswith("stage ")]
+    funnel = json.loads((tmp_path / "slurm" / "funnel.json").read_text())["stages"]
+    assert [s["stage"] for s in funnel] == ["load", "not_too_long", "problem_length", "first_per_bucket", "length_again"]
+    assert len(lines) == len(funnel)
+    for line, st in zip(lines, funnel, strict=True):
+        assert line.startswith(f"stage {st['stage']}: {st['rows_in']:,} rows in, {st['rows_out']:,} kept"), line
 
 
 def test_scripts_quote_a_work_dir_and_venv_with_spaces(tmp_path):

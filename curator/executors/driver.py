@@ -70,10 +70,13 @@ def run_global_unit(segments: list[Segment], slot: Slot, upstream: StoragePath, 
     return run_global(slot, CacheEntry(upstream).stats(), upstream, ctx)
 
 
-def finish(plan: RunPlan, options: RunOptions | None = None, console: Any = None) -> pl.DataFrame:
+def finish(plan: RunPlan, options: RunOptions | None = None, console: Any = None,
+           log_stages: bool = False) -> pl.DataFrame:
     """Funnel in stage order, rejects, outputs, funnel.json, run.json: exactly the local runner's.
 
-    ``options`` defaults to the plan's (quiet, as in the last Slurm job).
+    ``options`` defaults to the plan's (quiet, as in the last Slurm job). ``log_stages`` writes
+    each stage's line and ``stage`` event to ``console`` here, for a driver that did not see the
+    stages run (Slurm's jobs each logged only their own).
     """
     options = options or plan.options
     out_dir = options.out_path(plan.pipeline.name)
@@ -89,6 +92,9 @@ def finish(plan: RunPlan, options: RunOptions | None = None, console: Any = None
                 part.cached, part.seconds = True, 0.0
             stats.append(part)
             export_rejects(out_dir, slot.index, slot.stage.name, slot.entry)
+    if log_stages:
+        for part in stats:
+            stage_done(console, part)
     df = CacheEntry(plan.final_root).kept()
     finish_run(plan.pipeline, options, stats, df, plan.fingerprints, plan.started, console)
     return df

@@ -102,9 +102,11 @@ class GlobalStep(CuratorStep):
 
 
 class FinishStep(CuratorStep):
-    """The last job (Slurm): commit, write outputs, funnel.json, run.json and rejects."""
+    """The last job (Slurm): commit, write outputs, funnel.json, run.json and rejects, and every
+    stage's line in this job's log (the local runner's lines, in one place)."""
 
     def run(self, data: Any = None, rank: int = 0, world_size: int = 1) -> None:
+        from curator.core.run_log import RunConsole
         from curator.executors.driver import finish
 
-        finish(loads(self.payload))
+        finish(loads(self.payload), console=RunConsole(), log_stages=True)

@@ -427,8 +427,19 @@ def consistency_reasons(texts: list[str | None], targets: list[str | None], thre
     return pl.Series("lang_ratio", ratios, dtype=pl.Float64), pl.Series("reason", reasons, dtype=pl.String)
 
 
+class DetectionPool(OwnsProcessPool):
+    """``OwnsProcessPool`` for the stages that detect problem languages: the pool opens only for a
+    detector that sends it work (``detector_uses_pool``); samples are scored in polars without it."""
+
+    detector: str
+
+    def setup(self, ctx: Any) -> None:
+        if detector_uses_pool(self.detector):
+            super().setup(ctx)
+
+
 @dataclass
-class LanguageConsistency(OwnsProcessPool, SampleFilter):
+class LanguageConsistency(DetectionPool, SampleFilter):
     """Sets ``language`` on problems, ``lang_ratio`` on samples, drops samples that mix languages."""
 
     target: str | None = None  # None: each problem's own language
@@ -460,10 +471,6 @@ class LanguageConsistency(OwnsProcessPool, SampleFilter):
     def sample_reasons(self, samples: pl.DataFrame) -> pl.Series:
         return self._scores(samples)[1]
 
-    def setup(self, ctx: Any) -> None:
-        if detector_uses_pool(self.detector):  # samples are scored in polars: only detection uses it
-            super().setup(ctx)
-
     def prepare(self, df: pl.DataFrame) -> pl.DataFrame:
         return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))
 
@@ -473,7 +480,7 @@ class LanguageConsistency(OwnsProcessPool, SampleFilter):
 
 
 @dataclass
-class ProblemLanguage(OwnsProcessPool, Map):
+class ProblemLanguage(DetectionPool, Map):
     """Sets ``language`` where a problem has none, before generation (prompts, consistency target).
 
     ``LanguageConsistency`` detects the same way for rows still without a language, so running
@@ -489,10 +496,6 @@ class ProblemLanguage(OwnsProcessPool, Map):
     adds: ClassVar[tuple[str, ...]] = ("language",)
     batch_size: ClassVar[int] = 100_000  # large batches: one column call (fast) or one pool round per batch
     not_params: ClassVar[tuple[str, ...]] = ("label", "workers")  # workers do not change the output
-
-    def setup(self, ctx: Any) -> None:
-        if detector_uses_pool(self.detector):  # no processes that would never get work
-            super().setup(ctx)
 
     def transform(self, df: pl.DataFrame) -> pl.DataFrame:
         return df.with_columns(language_column(df, self.default_language, self.detector, self._pool))

@@ -82,6 +82,7 @@ def parse_meta(meta: str | None) -> dict[str, Any]:
         return {}
     return data if isinstance(data, dict) else {}
 
+
 _WS = re.compile(r"\s+")
 
 

@@ -244,12 +244,12 @@ def stream_stages(stages: Sequence[Stage], source: str | Path, out_dir: str | Pa
     and the parts are the same as with one (tests/test_streaming.py).
     """
     _check_row_stages(stages)
-    _check_rows(source, batch_rows)
+    batches = _check_rows(source, batch_rows)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = StreamResult(out, stats=[StageStats(s.name, s.scope, "") for s in stages])
     if workers > 1:
-        _stream_parallel(stages, source, out, batch_rows, seed, workers, result)
+        _stream_parallel(stages, source, out, batch_rows, batches, seed, workers, result)
     else:
         ctx = RunContext(out / ".work", out, seed)
         started: list[Stage] = []
@@ -268,14 +268,13 @@ def stream_stages(stages: Sequence[Stage], source: str | Path, out_dir: str | Pa
     return result
 
 
-def _stream_parallel(stages: Sequence[Stage], source: str | Path, out: Path, batch_rows: int, seed: int,
-                     workers: int, result: StreamResult) -> None:
+def _stream_parallel(stages: Sequence[Stage], source: str | Path, out: Path, batch_rows: int, batches: int,
+                     seed: int, workers: int, result: StreamResult) -> None:
     import os
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     (out / "kept").mkdir(exist_ok=True)
-    batches = len(ParquetRows(source, batch_rows))  # not 0: stream_stages checked
     # the workers share the cores: polars threads per worker, read when a fresh process builds its pool
     saved = os.environ.get("POLARS_MAX_THREADS")
     os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
